@@ -1,0 +1,31 @@
+"""Execute notebooks in place with their full (non-test) budgets, keeping outputs for the docs and the README.
+
+    python tools/run_nbs.py [NOTEBOOK ...]     # default: every notebook in nbs/
+
+Cells flagged `cuda` are skipped when there is no GPU; cells flagged `slow` are skipped unless --slow."""
+import argparse, os, sys, time
+from pathlib import Path
+import torch
+from execnb.nbio import read_nb, write_nb
+from execnb.shell import CaptureShell
+from nbdev.process import extract_directives
+from nbdev.config import get_config
+
+def main():
+    p = argparse.ArgumentParser(); p.add_argument('nbs', nargs='*'); p.add_argument('--slow', action='store_true')
+    a = p.parse_args()
+    skip = {'slow'} - ({'slow'} if a.slow else set()) | (set() if torch.cuda.is_available() else {'cuda'})
+    nbs = [Path(n) for n in a.nbs] or sorted(get_config().path('nbs_path').glob('*.ipynb'))
+    os.environ.pop('IN_TEST', None)
+    for fn in nbs:
+        nb, t0 = read_nb(fn), time.time()
+        def _skip(cell): return cell.cell_type == 'code' and bool(skip & set(extract_directives(cell, remove=False)))
+        sh = CaptureShell(fn)
+        cwd = os.getcwd(); os.chdir(fn.parent)
+        try: sh.run_all(nb, exc_stop=True, preproc=_skip)
+        except Exception: sys.exit(sh.prettytb(fname=fn))
+        finally: os.chdir(cwd)
+        write_nb(nb, fn)
+        print(f"{fn.name}: {time.time()-t0:.0f}s", flush=True)
+
+if __name__ == '__main__': main()
