@@ -31,7 +31,7 @@ def _add_config_args(p):
     for f in fields(TrainConfig):
         if f.name == 'channels': p.add_argument('--channels', type=int, nargs=3, help="channels of the three conv layers")
         elif f.name == 'loss': p.add_argument('--loss', choices=list(LOSSES), help="training loss")
-        else: p.add_argument('--' + f.name.replace('_', '-'), type=f.type if callable(f.type) else eval(f.type),
+        else: p.add_argument('--' + f.name.replace('_', '-'), type=type(getattr(TrainConfig(), f.name)),
                              help=f"default: the preset's ({getattr(TrainConfig(), f.name)} in 'tutorial')")
 
 # %% ../nbs/08_cli.ipynb #3b92faf5
