@@ -99,24 +99,26 @@ def train_cmd(args):
     return out
 
 # %% ../nbs/08_cli.ipynb #d850003f
-def eval_cmd(args):
-    "Metrics of a checkpoint on the test set, as JSON"
+def _model_and_test(args):
+    "The checkpoint's model and the test set, both on the device"
     device = get_device(args.device)
     model = load_model(args.ckpt, device, _engine(args, device))
     test = get_split(args.dataset, args.data_dir, 'test', model.config['input_size'])
     _announce(args, None, test)
-    out = dict(checkpoint=str(args.ckpt), data_source=test.source, test_images=len(test),
-               test_mse=evaluate(model, test.to(next(model.parameters()).device)), epochs_trained=load_checkpoint(args.ckpt)['epoch'])
+    return model, test.to(device)
+
+def eval_cmd(args):
+    "Metrics of a checkpoint on the test set, as JSON"
+    model, test = _model_and_test(args)
+    out = dict(checkpoint=str(args.ckpt), data_source=test.source, test_images=len(test), test_mse=evaluate(model, test),
+               epochs_trained=load_checkpoint(args.ckpt)['epoch'])
     print(json.dumps(out, indent=2))
     return out
 
 def reconstruct_cmd(args):
     "Save the first `n` test digits above their reconstructions"
-    device = get_device(args.device)
-    model = load_model(args.ckpt, device, _engine(args, device))
-    test = get_split(args.dataset, args.data_dir, 'test', model.config['input_size'])
-    _announce(args, None, test)
-    path = save_grid(model, test.x[:args.n].to(next(model.parameters()).device), args.output)
+    model, test = _model_and_test(args)
+    path = save_grid(model, test.x[:args.n], args.output)
     print(f"wrote {path}")
     return path
 
