@@ -5,11 +5,9 @@
 # %% ../nbs/05_time_loss.ipynb #74f721a2
 from __future__ import annotations
 from dataclasses import replace
-import torch, torch.nn.functional as F
-import matplotlib.pyplot as plt
-from .data import ImageSet, get_data
-from .model import SAE
-from .train import TrainConfig, fit, evaluate, final_step_loss, time_avg_loss
+import torch
+from .data import ImageSet
+from .train import TrainConfig, fit
 
 # %% auto #0
 __all__ = ['per_step_mse', 'compare_losses']

@@ -5,7 +5,7 @@
 # %% ../nbs/04_train.ipynb #cd6fa183
 from __future__ import annotations
 import json, math, os, signal, threading, time
-from dataclasses import dataclass, asdict, fields, replace
+from dataclasses import dataclass, asdict
 from pathlib import Path
 
 import torch, torch.nn.functional as F
@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 from torchvision.utils import save_image
 from tqdm import tqdm
 
-from .data import ImageSet, get_data
+from .data import ImageSet
 from .model import SAE
 
 # %% auto #0
