@@ -12,7 +12,8 @@ from .data import DATASETS, get_data, get_split
 from .model import SAE
 from .fast import FastSAE, keep_big_blocks
 from .bench import run_bench
-from .train import (PRESETS, LOSSES, TrainConfig, TrainingInterrupted, fit, evaluate, load_checkpoint, load_model,
+from .evaluation import SWEEP_STEPS, report
+from .train import (PRESETS, LOSSES, TrainConfig, TrainingInterrupted, fit, load_checkpoint, load_model,
                                save_grid, get_device)
 
 # %% auto #0
@@ -46,10 +47,13 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--limit', type=int, help="train on the first N training images only (quick runs)")
     t.add_argument('--quiet', action='store_true', help="no progress bar")
     _add_data_args(t); _add_config_args(t)
-    for name, hlp in (('eval', "print a checkpoint's test metrics as JSON"), ('reconstruct', "save test digits above their reconstructions")):
+    for name, hlp in (('eval', "print a checkpoint's evaluation report on the test set as JSON"), ('reconstruct', "save test digits above their reconstructions")):
         c = sub.add_parser(name, help=hlp)
         c.add_argument('ckpt', help="a checkpoint.pt written by `spiking-sae train`")
         _add_data_args(c)
+        if name == 'eval':
+            c.add_argument('--baselines', action='store_true', help="also score zeros, the mean training image and PCA, fit on the training split")
+            c.add_argument('--steps-sweep', action='store_true', help="also score the same weights run for 1 to 10 time steps")
         if name == 'reconstruct':
             c.add_argument('-o', '--output', default='reconstruction.png', help="PNG to write")
             c.add_argument('-n', type=int, default=16, help="number of test digits")
@@ -108,10 +112,12 @@ def _model_and_test(args):
     return model, test.to(device)
 
 def eval_cmd(args):
-    "Metrics of a checkpoint on the test set, as JSON"
+    "A checkpoint's `evaluation.report` on the whole test set, with baselines and a sweep over steps if asked, as JSON"
     model, test = _model_and_test(args)
-    out = dict(checkpoint=str(args.ckpt), data_source=test.source, test_images=len(test), test_mse=evaluate(model, test),
-               epochs_trained=load_checkpoint(args.ckpt)['epoch'])
+    train = get_split(args.dataset, args.data_dir, 'train', model.config['input_size']).to(test.x.device) if args.baselines else None
+    rep = report(model, test, train, steps=SWEEP_STEPS if args.steps_sweep else None)
+    out = dict(checkpoint=str(args.ckpt), data_source=test.source, test_images=len(test), test_mse=rep['quality']['mse'],
+               epochs_trained=load_checkpoint(args.ckpt)['epoch'], **rep)
     print(json.dumps(out, indent=2))
     return out
 

@@ -8,7 +8,7 @@ import torch, torch.nn as nn
 from .encoder import lif, check_arch
 
 # %% auto #0
-__all__ = ['OUT_THRESHOLD', 'LatentToConv', 'deconv_block', 'Decoder']
+__all__ = ['OUT_THRESHOLD', 'READOUTS', 'LatentToConv', 'deconv_block', 'Decoder']
 
 # %% ../nbs/02_decoder.ipynb #a51271fe
 class LatentToConv(nn.Sequential):
@@ -30,6 +30,7 @@ def deconv_block(c_in:int, c_out:int, **lif_kw) -> list[nn.Module]:
 
 # %% ../nbs/02_decoder.ipynb #675551d0
 OUT_THRESHOLD = 20_000. # the tutorial's threshold for the output layer: high enough never to be reached
+READOUTS = {'leaky': None, 'sum': 1.0} # decay of the output membrane: `beta` like every layer (the tutorial), or none
 
 # %% ../nbs/02_decoder.ipynb #73f040b1
 class Decoder(nn.Sequential):
@@ -37,11 +38,13 @@ class Decoder(nn.Sequential):
     def __init__(self, input_size:int=32, # side of the square output image
                  channels=(32, 64, 128), # the encoder's channels; the decoder runs them backwards
                  out_channels:int=1, # channels of the output image
-                 beta:float=0.5, threshold:float=1.0, slope:float=2.0 # LIF parameters, as in `lif`
+                 beta:float=0.5, threshold:float=1.0, slope:float=2.0, # LIF parameters, as in `lif`
+                 readout:str='leaky' # output membrane: 'leaky' decays with `beta` (the tutorial); 'sum' (β=1) adds up every step
                 ):
         check_arch(input_size, 1, tuple(channels), beta, threshold, slope, out_channels)
+        if readout not in READOUTS: raise ValueError(f"readout must be one of {list(READOUTS)}, got {readout!r}")
         kw, c, side = dict(beta=beta, threshold=threshold, slope=slope), tuple(channels)[::-1], input_size // 8
         super().__init__(nn.Unflatten(1, (c[0], side, side)), lif(**kw),
                          *deconv_block(c[0], c[1], **kw), *deconv_block(c[1], c[2], **kw),
                          nn.ConvTranspose2d(c[2], out_channels, 3, padding=1, stride=2, output_padding=1),
-                         lif(beta=beta, threshold=OUT_THRESHOLD, slope=slope, output=True))
+                         lif(beta=READOUTS[readout] or beta, threshold=OUT_THRESHOLD, slope=slope, output=True))

@@ -17,10 +17,10 @@ from .data import ImageSet
 from .model import SAE
 
 # %% auto #0
-__all__ = ['PRESETS', 'LOSSES', 'TrainConfig', 'final_step_loss', 'time_avg_loss', 'get_device', 'train_epoch', 'evaluate',
-           'reconstruct', 'save_grid', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
-           'check_config', 'load_model', 'load_weights', 'TrainingStopped', 'TrainingInterrupted', 'StopOnSignal',
-           'plot_losses', 'write_run', 'prepare_out_dir', 'fit']
+__all__ = ['PRESETS', 'LOSSES', 'TrainConfig', 'init_output', 'lr_at', 'set_lr', 'final_step_loss', 'time_avg_loss', 'get_device',
+           'train_epoch', 'evaluate', 'reconstruct', 'save_grid', 'rng_state', 'set_rng_state', 'save_checkpoint',
+           'load_checkpoint', 'check_config', 'load_model', 'load_weights', 'TrainingStopped', 'TrainingInterrupted',
+           'StopOnSignal', 'plot_losses', 'write_run', 'prepare_out_dir', 'fit']
 
 # %% ../nbs/04_train.ipynb #3eaa7bc2
 @dataclass
@@ -39,13 +39,36 @@ class TrainConfig:
     epochs: int = 10
     seed: int = 0 # seeds the weights and the shuffling
     loss: str = 'final' # 'final': MSE of the last membrane (the tutorial); 'time_avg': mean over steps
+    readout: str = 'leaky' # output membrane: 'leaky' decays with beta (the tutorial); 'sum' adds up every step
+    out_init: float = 1.0 # scale of the last transposed conv's initial weights (1: PyTorch's default)
+    schedule: str = 'constant' # learning rate: 'constant' (the tutorial), or 'cosine' decay to 0 over all epochs
 
     def model_kwargs(self) -> dict:
         "The arguments `SAE` takes"
         return dict(latent_dim=self.latent_dim, beta=self.beta, threshold=self.threshold, num_steps=self.num_steps,
-                    slope=self.slope, input_size=self.input_size, channels=tuple(self.channels))
+                    slope=self.slope, input_size=self.input_size, channels=tuple(self.channels), readout=self.readout)
 
 PRESETS = {'tutorial': TrainConfig()}
+
+# %% ../nbs/04_train.ipynb #3d5b9f84
+def init_output(model, scale:float=1.0 # factor for the initial weights of the last transposed conv
+               ):
+    "Scale the initial weights of `model`'s last transposed convolution (the one into the output neurons)"
+    with torch.no_grad(): model.decoder[-2].weight.mul_(scale)
+    return model
+
+def lr_at(cfg:TrainConfig, step:int, total:int) -> float:
+    "Learning rate of batch `step` (counted from 0) of a run of `total` batches"
+    if cfg.schedule == 'constant': return cfg.lr
+    if cfg.schedule == 'cosine': return cfg.lr * 0.5 * (1 + math.cos(math.pi * step / total))
+    raise ValueError(f"schedule must be 'constant' or 'cosine', got {cfg.schedule!r}")
+
+def set_lr(opt, lr:float):
+    "Set the learning rate of every parameter group of `opt`"
+    for g in opt.param_groups: g['lr'] = lr
+
+# %% ../nbs/04_train.ipynb #6538b481
+PRESETS['better'] = TrainConfig(lr=1e-3, schedule='cosine', out_init=0.1, readout='sum', epochs=20)
 
 # %% ../nbs/04_train.ipynb #d2c2a5aa
 def final_step_loss(model, x):
@@ -74,14 +97,17 @@ def get_device(device=None # 'cpu', 'cuda', 'cuda:1' ..., or None for CUDA when 
 def train_epoch(model, data:ImageSet, opt, bs:int, loss_fn=final_step_loss,
                 order:torch.Tensor|None=None, # indices in the order to visit them; `None`: as stored
                 start:int=0, # first batch, to carry on an interrupted epoch
+                loss_sum=None, # the loss summed over the batches before `start`
                 stop=None, # called between batches; training stops when it returns True
-                pbar=None # a tqdm bar to advance
+                pbar=None, # a tqdm bar to advance
+                lr_at=None # batch index -> learning rate; `None`: keep the optimizer's
                ) -> tuple[int, torch.Tensor]:
     "Train `model` on the batches of `data` from `start` to the end or until `stop()`: batches done, summed loss"
     model.train()
-    total, done = torch.zeros((), device=data.x.device), start
+    total, done = torch.zeros((), device=data.x.device) if loss_sum is None else loss_sum.clone(), start
     for x, _ in data.batches(bs, order=order, start=start):
         if stop is not None and stop(): break
+        if lr_at is not None: set_lr(opt, lr_at(done))
         loss = loss_fn(model, x)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -271,7 +297,7 @@ def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, out_dir=None, device=Non
     out, device = prepare_out_dir(out_dir, resume), get_device(device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    model = cls(**cfg.model_kwargs()).to(device)
+    model = init_output(cls(**cfg.model_kwargs()), cfg.out_init).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
     data = dict(data_source=test.source, train_images=len(train))
     history, partial = _resume(out/'checkpoint.pt', model, opt, gen, cfg, data) if resume else ([], None)
@@ -281,8 +307,8 @@ def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, out_dir=None, device=Non
         for epoch in range(len(history) + 1, cfg.epochs + 1):
             order, start, loss_sum = _epoch_plan(partial, len(train), gen, device)
             t0 = time.perf_counter()
-            done, total = train_epoch(model, train, opt, cfg.batch_size, loss_fn, order, start, stop, pbar)
-            loss_sum = loss_sum + total
+            lr_fn = lambda i, e=epoch: lr_at(cfg, (e-1)*nb + i, cfg.epochs*nb)
+            done, loss_sum = train_epoch(model, train, opt, cfg.batch_size, loss_fn, order, start, loss_sum, stop, pbar, lr_fn)
             if done < nb: _stop(out, model, opt, cfg, history, gen, data, dict(order=order, batches_done=done, loss_sum=loss_sum.cpu()),
                                 stop.signum, f"in epoch {epoch} after batch {done} of {nb}")
             trn_loss, partial = loss_sum.item() / len(train), None

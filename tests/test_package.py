@@ -1,8 +1,9 @@
-"What `pip install` gives a user: the sample in the wheel, the console script, and a library that needs no nbdev."
+"What `pip install` gives a user: the sample and pretrained weights in the wheel, the console script, and a library that needs no nbdev."
 import subprocess, sys, zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
+WEIGHTS = ['fashion-mnist.pt', 'mnist-sample.pt']
 SAMPLE = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'README.md']
 
 def test_wheel_carries_sample_and_command(tmp_path):
@@ -10,6 +11,7 @@ def test_wheel_carries_sample_and_command(tmp_path):
     whl = zipfile.ZipFile(next(tmp_path.glob('spiking_sae-*.whl')))
     names = whl.namelist()
     for f in SAMPLE: assert f'spiking_sae/data/mnist-sample/{f}' in names
+    for f in WEIGHTS: assert f'spiking_sae/weights/{f}' in names
     meta = next(whl.read(n).decode() for n in names if n.endswith('METADATA'))
     entry = next(whl.read(n).decode() for n in names if n.endswith('entry_points.txt'))
     assert 'spiking-sae = spiking_sae.cli:main' in entry
@@ -19,10 +21,11 @@ def test_wheel_carries_sample_and_command(tmp_path):
 def test_library_runs_without_nbdev():
     code = ("import sys; sys.modules.update(nbdev=None, fastcore=None, execnb=None)\n"
             "import torch, spiking_sae.cli\nfrom spiking_sae.model import SAE\n"
-            "print(tuple(SAE()(torch.rand(2, 1, 32, 32)).shape))")
+            "print(tuple(SAE()(torch.rand(2, 1, 32, 32)).shape))\n"
+            "import spiking_sae; print(spiking_sae.pretrained('mnist-sample', device='cpu').meta['dataset'])")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == '(2, 1, 32, 32)'
+    assert out.stdout.split() == ['(2,', '1,', '32,', '32)', 'sample']
 
 def test_command_line_error_is_one_clear_line(tmp_path):
     out = subprocess.run(['spiking-sae', 'eval', str(tmp_path/'missing.pt')], capture_output=True, text=True)

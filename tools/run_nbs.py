@@ -2,14 +2,19 @@
 
     python tools/run_nbs.py [NOTEBOOK ...]     # default: every notebook in nbs/
 
-Cells flagged `cuda` are skipped when there is no GPU; cells flagged `slow` are skipped unless --slow."""
-import argparse, os, sys, time
+Cells flagged `cuda` are skipped when there is no GPU; cells flagged `slow` are skipped unless --slow;
+`#| eval: false` cells are never run."""
+import argparse, os, re, sys, time
 from pathlib import Path
 import torch
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
 from nbdev.process import extract_directives
 from nbdev.config import get_config
+
+def _no_eval(cell) -> bool:
+    "Whether a cell says `#| eval: false` (shown in the docs, never run: nbdev's test runner skips it too)"
+    return any(re.match(r'^#\|\s*eval:\s*false\s*$', l.strip(), re.I) for l in cell.source.splitlines())
 
 def main():
     p = argparse.ArgumentParser(); p.add_argument('nbs', nargs='*'); p.add_argument('--slow', action='store_true')
@@ -19,7 +24,7 @@ def main():
     os.environ.pop('IN_TEST', None)
     for fn in nbs:
         nb, t0 = read_nb(fn), time.time()
-        def _skip(cell): return cell.cell_type == 'code' and bool(skip & set(extract_directives(cell, remove=False)))
+        def _skip(cell): return cell.cell_type == 'code' and (bool(skip & set(extract_directives(cell, remove=False))) or _no_eval(cell))
         sh = CaptureShell(fn)
         cwd = os.getcwd(); os.chdir(fn.parent)
         try: sh.run_all(nb, exc_stop=True, preproc=_skip)
