@@ -9,9 +9,8 @@ run is reused, an interrupted one resumed, a missing one trained (unless --no-tr
 markdown table is printed and the numbers kept in nbs/results.json, which the home page shows."""
 import argparse, json
 from pathlib import Path
-import torch
 from spiking_sae.cli import main as cli
-from spiking_sae.data import get_data, get_split
+from spiking_sae.data import get_split
 from spiking_sae.evaluation import TwinAE, baselines, quality
 from spiking_sae.fast import FastSAE
 from spiking_sae.hub import results_table
