@@ -100,14 +100,14 @@ def train_epoch(model, data:ImageSet, opt, bs:int, loss_fn=final_step_loss,
                 loss_sum=None, # the loss summed over the batches before `start`
                 stop=None, # called between batches; training stops when it returns True
                 pbar=None, # a tqdm bar to advance
-                lr_at=None # batch index -> learning rate; `None`: keep the optimizer's
+                lr_fn=None # batch index -> learning rate (see `lr_at`); `None`: keep the optimizer's
                ) -> tuple[int, torch.Tensor]:
     "Train `model` on the batches of `data` from `start` to the end or until `stop()`: batches done, summed loss"
     model.train()
     total, done = torch.zeros((), device=data.x.device) if loss_sum is None else loss_sum.clone(), start
     for x, _ in data.batches(bs, order=order, start=start):
         if stop is not None and stop(): break
-        if lr_at is not None: set_lr(opt, lr_at(done))
+        if lr_fn is not None: set_lr(opt, lr_fn(done))
         loss = loss_fn(model, x)
         opt.zero_grad(set_to_none=True)
         loss.backward()
