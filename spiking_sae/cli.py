@@ -13,7 +13,7 @@ from .model import SAE
 from .fast import FastSAE, keep_big_blocks
 from .bench import run_bench
 from .evaluation import SWEEP_STEPS, report
-from .train import (PRESETS, LOSSES, TrainConfig, TrainingInterrupted, fit, load_checkpoint, load_model,
+from .train import (PRESETS, DEFAULT_PRESET, LOSSES, TrainConfig, TrainingInterrupted, fit, load_checkpoint, load_model,
                                save_grid, get_device)
 
 # %% auto #0
@@ -28,12 +28,20 @@ def _add_data_args(p, engine=True):
     p.add_argument('--device', help="cpu, cuda, cuda:1 ... (default: cuda when present)")
     if engine: p.add_argument('--engine', default='fast', choices=list(ENGINES), help="fast (default) or the step-by-step reference")
 
+def _yes_no(s:str) -> bool:
+    "'true'/'false' (also yes/no, 1/0) as a bool; `type=bool` would read 'false' as True"
+    if s.lower() in ('true', 'yes', '1'): return True
+    if s.lower() in ('false', 'no', '0'): return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
+
+def _arg_type(default): return _yes_no if isinstance(default, bool) else type(default)
+
 def _add_config_args(p):
     for f in fields(TrainConfig):
         if f.name == 'channels': p.add_argument('--channels', type=int, nargs=3, help="channels of the three conv layers")
         elif f.name == 'loss': p.add_argument('--loss', choices=list(LOSSES), help="training loss")
-        else: p.add_argument('--' + f.name.replace('_', '-'), type=type(getattr(TrainConfig(), f.name)),
-                             help=f"default: the preset's ({getattr(TrainConfig(), f.name)} in 'tutorial')")
+        else: p.add_argument('--' + f.name.replace('_', '-'), type=_arg_type(getattr(TrainConfig(), f.name)),
+                             help=f"default: the preset's ({getattr(PRESETS[DEFAULT_PRESET], f.name)} in '{DEFAULT_PRESET}')")
 
 # %% ../nbs/08_cli.ipynb #3b92faf5
 def parser() -> argparse.ArgumentParser:
@@ -41,7 +49,8 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='spiking-sae', description="Train and use a convolutional spiking autoencoder")
     sub = p.add_subparsers(dest='command', required=True)
     t = sub.add_parser('train', help="train a model; writes checkpoint, metrics.json, recon.png and losses.png")
-    t.add_argument('--preset', default='tutorial', choices=list(PRESETS))
+    t.add_argument('--preset', default=DEFAULT_PRESET, choices=list(PRESETS),
+                   help=f"the recipe (default: {DEFAULT_PRESET}; 'tutorial' is the tutorial's own)")
     t.add_argument('--out', default='runs/sae', help="run directory (default: runs/sae)")
     t.add_argument('--resume', action='store_true', help="carry on the run in --out from its checkpoint (options given override its config, e.g. --epochs)")
     t.add_argument('--limit', type=int, help="train on the first N training images only (quick runs)")

@@ -39,12 +39,13 @@ class Decoder(nn.Sequential):
                  channels=(32, 64, 128), # the encoder's channels; the decoder runs them backwards
                  out_channels:int=1, # channels of the output image
                  beta:float=0.5, threshold:float=1.0, slope:float=2.0, # LIF parameters, as in `lif`
-                 readout:str='leaky' # output membrane: 'leaky' decays with `beta` (the tutorial); 'sum' (β=1) adds up every step
+                 readout:str='leaky', # output membrane: 'leaky' decays with `beta` (the tutorial); 'sum' (β=1) adds up every step
+                 double_lif:bool=True # start with LIF neurons fed by `linearNet`'s spikes (the tutorial); False: pass them on
                 ):
         check_arch(input_size, 1, tuple(channels), beta, threshold, slope, out_channels)
         if readout not in READOUTS: raise ValueError(f"readout must be one of {list(READOUTS)}, got {readout!r}")
         kw, c, side = dict(beta=beta, threshold=threshold, slope=slope), tuple(channels)[::-1], input_size // 8
-        super().__init__(nn.Unflatten(1, (c[0], side, side)), lif(**kw),
+        super().__init__(nn.Unflatten(1, (c[0], side, side)), lif(**kw) if double_lif else nn.Identity(),
                          *deconv_block(c[0], c[1], **kw), *deconv_block(c[1], c[2], **kw),
                          nn.ConvTranspose2d(c[2], out_channels, 3, padding=1, stride=2, output_padding=1),
                          lif(beta=READOUTS[readout] or beta, threshold=OUT_THRESHOLD, slope=slope, output=True))

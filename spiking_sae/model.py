@@ -31,17 +31,19 @@ class SAE(nn.Module):
                  input_size:int=32, # side of the square images
                  channels=(32, 64, 128), # channels of the encoder's three conv layers
                  in_channels:int=1, # channels of the images
-                 readout:str='leaky' # output membrane: 'leaky' (the tutorial) or 'sum', see `Decoder`
+                 readout:str='leaky', # output membrane: 'leaky' (the tutorial) or 'sum', see `Decoder`
+                 double_lif:bool=True # the tutorial's second LIF layer after `linearNet`'s, see `Decoder`
                 ):
         super().__init__()
         if not (isinstance(num_steps, int) and num_steps >= 1): raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
         channels = tuple(channels)
         self.config = dict(latent_dim=latent_dim, beta=beta, threshold=threshold, num_steps=num_steps, slope=slope,
-                           input_size=input_size, channels=list(channels), in_channels=in_channels, readout=readout)
+                           input_size=input_size, channels=list(channels), in_channels=in_channels, readout=readout,
+                           double_lif=double_lif)
         lif_kw = dict(beta=beta, threshold=threshold, slope=slope)
         self.encoder = Encoder(latent_dim, input_size, channels, in_channels, **lif_kw)
         self.linearNet = LatentToConv(latent_dim, input_size, channels, **lif_kw)
-        self.decoder = Decoder(input_size, channels, in_channels, **lif_kw, readout=readout)
+        self.decoder = Decoder(input_size, channels, in_channels, **lif_kw, readout=readout, double_lif=double_lif)
 
     @property
     def num_steps(self): return self.config['num_steps']

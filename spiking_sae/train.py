@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_train.ipynb #cd6fa183
 from __future__ import annotations
-import json, math, os, signal, threading, time
+import inspect, json, math, os, signal, threading, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 
@@ -17,10 +17,11 @@ from .data import ImageSet
 from .model import SAE
 
 # %% auto #0
-__all__ = ['PRESETS', 'LOSSES', 'TrainConfig', 'init_output', 'lr_at', 'set_lr', 'final_step_loss', 'time_avg_loss', 'get_device',
-           'train_epoch', 'evaluate', 'reconstruct', 'save_grid', 'rng_state', 'set_rng_state', 'save_checkpoint',
-           'load_checkpoint', 'check_config', 'load_model', 'load_weights', 'TrainingStopped', 'TrainingInterrupted',
-           'StopOnSignal', 'plot_losses', 'write_run', 'prepare_out_dir', 'fit']
+__all__ = ['PRESETS', 'LOSSES', 'DEFAULT_PRESET', 'TrainConfig', 'init_output', 'lr_at', 'set_lr', 'final_step_loss',
+           'time_avg_loss', 'get_device', 'train_epoch', 'evaluate', 'reconstruct', 'save_grid', 'rng_state',
+           'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'check_config', 'load_model', 'load_weights',
+           'TrainingStopped', 'TrainingInterrupted', 'StopOnSignal', 'plot_losses', 'write_run', 'prepare_out_dir',
+           'fit']
 
 # %% ../nbs/04_train.ipynb #3eaa7bc2
 @dataclass
@@ -41,20 +42,27 @@ class TrainConfig:
     loss: str = 'final' # 'final': MSE of the last membrane (the tutorial); 'time_avg': mean over steps
     readout: str = 'leaky' # output membrane: 'leaky' decays with beta (the tutorial); 'sum' adds up every step
     out_init: float = 1.0 # scale of the last transposed conv's initial weights (1: PyTorch's default)
+    out_bias: str = 'default' # its initial bias: 'default' (PyTorch's random one) or 'zero'
     schedule: str = 'constant' # learning rate: 'constant' (the tutorial), or 'cosine' decay to 0 over all epochs
+    double_lif: bool = True # the tutorial's two LIF layers back to back after the latent; False: one (see `Decoder`)
 
     def model_kwargs(self) -> dict:
         "The arguments `SAE` takes"
         return dict(latent_dim=self.latent_dim, beta=self.beta, threshold=self.threshold, num_steps=self.num_steps,
-                    slope=self.slope, input_size=self.input_size, channels=tuple(self.channels), readout=self.readout)
+                    slope=self.slope, input_size=self.input_size, channels=tuple(self.channels), readout=self.readout,
+                    double_lif=self.double_lif)
 
 PRESETS = {'tutorial': TrainConfig()}
 
 # %% ../nbs/04_train.ipynb #3d5b9f84
-def init_output(model, scale:float=1.0 # factor for the initial weights of the last transposed conv
+def init_output(model, scale:float=1.0, # factor for the initial weights of the last transposed conv
+                bias:str='default' # its initial bias: 'default' keeps PyTorch's random one, 'zero' zeroes it
                ):
     "Scale the initial weights of `model`'s last transposed convolution (the one into the output neurons)"
-    with torch.no_grad(): model.decoder[-2].weight.mul_(scale)
+    if bias not in ('default', 'zero'): raise ValueError(f"out_bias must be 'default' or 'zero', got {bias!r}")
+    with torch.no_grad():
+        model.decoder[-2].weight.mul_(scale)
+        if bias == 'zero': model.decoder[-2].bias.zero_()
     return model
 
 def lr_at(cfg:TrainConfig, step:int, total:int) -> float:
@@ -66,9 +74,6 @@ def lr_at(cfg:TrainConfig, step:int, total:int) -> float:
 def set_lr(opt, lr:float):
     "Set the learning rate of every parameter group of `opt`"
     for g in opt.param_groups: g['lr'] = lr
-
-# %% ../nbs/04_train.ipynb #6538b481
-PRESETS['better'] = TrainConfig(lr=1e-3, schedule='cosine', out_init=0.1, readout='sum', epochs=20)
 
 # %% ../nbs/04_train.ipynb #d2c2a5aa
 def final_step_loss(model, x):
@@ -176,8 +181,11 @@ def load_checkpoint(path, device='cpu') -> dict:
 # %% ../nbs/04_train.ipynb #58f71b3c
 def _same(a, b) -> bool: return (list(a) if isinstance(a, (list, tuple)) else a) == (list(b) if isinstance(b, (list, tuple)) else b)
 
-def check_config(saved:dict, wanted:dict, path, skip=('epochs',)):
+def check_config(saved:dict, wanted:dict, path, skip=('epochs',),
+                 defaults:dict|None=None # values of fields newer than the checkpoint: their defaults, the old behaviour
+                ):
     "Raise a `ValueError` naming the first field where a checkpoint's config differs from the one asked for"
+    saved = {**(defaults or {}), **saved}
     for k, v in wanted.items():
         if k not in skip and not _same(saved.get(k), v):
             raise ValueError(f"checkpoint {path} was made with {k}={saved.get(k)!r}, but {k}={v!r} was asked for: "
@@ -191,10 +199,14 @@ def load_model(path, device='cpu', cls=SAE):
     model.load_state_dict(ckpt['model'])
     return model.to(device).eval()
 
+def _init_defaults(cls) -> dict:
+    "The default value of every argument of `cls`'s constructor"
+    return {k: p.default for k, p in inspect.signature(cls).parameters.items() if p.default is not p.empty}
+
 def load_weights(model, path):
     "Load a checkpoint's weights into `model`, after checking that the two were built alike"
     ckpt = load_checkpoint(path, next(model.parameters()).device)
-    check_config(ckpt['model_config'], model.config, path, skip=())
+    check_config(ckpt['model_config'], model.config, path, skip=(), defaults=_init_defaults(type(model)))
     model.load_state_dict(ckpt['model'])
     return model
 
@@ -269,7 +281,7 @@ def prepare_out_dir(out_dir, resume:bool=False) -> Path|None:
 def _resume(path, model, opt, gen, cfg:TrainConfig, data:dict):
     "Load a run's checkpoint into `model`, `opt` and `gen`: its history, and where an interrupted epoch stopped"
     ckpt = load_checkpoint(path)
-    check_config(ckpt['train_config'], asdict(cfg), path)
+    check_config(ckpt['train_config'], asdict(cfg), path, defaults=asdict(TrainConfig()))
     for k, v in data.items():
         if ckpt['data'][k] != v: raise ValueError(f"checkpoint {path} was trained with {k}={ckpt['data'][k]!r}, not {v!r}: resume it with the same data")
     model.load_state_dict(ckpt['model']); opt.load_state_dict(ckpt['optimizer']); set_rng_state(ckpt['rng'], gen)
@@ -297,7 +309,7 @@ def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, out_dir=None, device=Non
     out, device = prepare_out_dir(out_dir, resume), get_device(device)
     torch.manual_seed(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
-    model = init_output(cls(**cfg.model_kwargs()), cfg.out_init).to(device)
+    model = init_output(cls(**cfg.model_kwargs()), cfg.out_init, cfg.out_bias).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
     data = dict(data_source=test.source, train_images=len(train))
     history, partial = _resume(out/'checkpoint.pt', model, opt, gen, cfg, data) if resume else ([], None)
@@ -320,3 +332,9 @@ def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, out_dir=None, device=Non
             if out is not None: write_run(out, model, opt, cfg, history, test, gen, data, dict(device=str(device)))
             if stop() and epoch < cfg.epochs: _stop(out, model, opt, cfg, history, gen, data, None, stop.signum, f"after epoch {epoch}")
     return model, history
+
+# %% ../nbs/04_train.ipynb #b774a82f
+PRESETS['better'] = TrainConfig(lr=1e-3, schedule='cosine', out_init=0.1, readout='sum', epochs=20)
+PRESETS['best'] = TrainConfig(batch_size=50, lr=3e-3, schedule='cosine', out_init=0.1, out_bias='zero', readout='sum',
+                              double_lif=False, epochs=20)
+DEFAULT_PRESET = 'best' # what `spiking-sae train` uses

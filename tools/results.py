@@ -1,20 +1,25 @@
-"""The results table of the docs: baselines, the tutorial preset and the better preset, on the MNIST sample and Fashion-MNIST.
+"""The results table of the docs: baselines, the presets and the non-spiking twin, on the MNIST sample and Fashion-MNIST.
 
-    python tools/results.py [--fashion-dir /usr/share/datasets/fashion-mnist] [--runs runs] [--no-train]
+    python tools/results.py [--fashion-dir /usr/share/datasets/fashion-mnist] [--runs runs] [--train ROW ...] [--no-train]
 
 Each trained row is a run directory in runs/: `{data}-{preset}` made by `spiking-sae train --preset ...`
-(the README's command) and `{data}-twin`, the non-spiking twin trained with the better preset. A finished
-run is reused, an interrupted one resumed, a missing one trained (unless --no-train: then the row says
-"not run"). Everything is then measured on the whole test set by `spiking_sae.evaluation.quality`; the
-markdown table is printed and the numbers kept in nbs/results.json, which the home page shows."""
+(the README's command) and `{data}-twin`, the non-spiking twin trained with the `better` preset. A finished
+run is measured; an interrupted one is resumed and a missing one trained, when its row is one of --train
+(default: all). A row whose run is missing and may not be trained keeps its numbers from the existing
+results file, which this script wrote when that run was there, and the file says so under "reused";
+otherwise it says "not run". Baselines are always measured again. Everything is measured on the whole
+test set by `spiking_sae.evaluation.quality`; the markdown table is printed and the numbers kept in
+nbs/results.json, which the home page shows."""
 import argparse, json
 from pathlib import Path
 from spiking_sae.cli import main as cli
 from spiking_sae.data import get_split
 from spiking_sae.evaluation import TwinAE, baselines, quality
 from spiking_sae.fast import FastSAE
-from spiking_sae.hub import results_table
+from spiking_sae.hub import RESULT_ROWS, results_table
 from spiking_sae.train import PRESETS, fit, load_checkpoint, load_model
+
+TRAINED = [k for k in RESULT_ROWS if k in PRESETS or k == 'twin'] # the rows that are training runs
 
 def finished(run:Path) -> bool:
     "Whether `run` holds a run that trained all its epochs"
@@ -35,15 +40,16 @@ def twin_run(run:Path, trn, tst, train:bool):
         fit(PRESETS['better'], trn, tst, run, progress=False, cls=TwinAE, resume=(run/'checkpoint.pt').exists())
     return load_model(run/'checkpoint.pt', cls=TwinAE)
 
-def measure(name:str, data_args:list, runs:Path, train:bool) -> dict:
-    "Every row's `quality` on one data set"
+def measure(name:str, data_args:list, runs:Path, train:set, old:dict) -> dict:
+    "Every row's `quality` on one data set; rows neither on disk nor to be trained are taken from `old`"
     trn, tst = (get_split(*_split_args(data_args), s) for s in ('train', 'test'))
-    res = baselines(trn, tst)
-    for preset in ('tutorial', 'better'):
-        m = sae_run(runs/f'{name}-{preset}', preset, data_args, train)
-        res[preset] = quality(m, tst) if m is not None else None
-    t = twin_run(runs/f'{name}-twin', trn, tst, train)
-    res['twin'] = quality(t, tst) if t is not None else None
+    res, reused = baselines(trn, tst), []
+    for row in TRAINED:
+        run = runs/f'{name}-{row}'
+        m = twin_run(run, trn, tst, row in train) if row == 'twin' else sae_run(run, row, data_args, row in train)
+        res[row] = quality(m, tst) if m is not None else old.get(row)
+        if m is None and old.get(row) is not None: reused.append(row)
+    if reused: res['reused'] = reused
     return res
 
 def _split_args(data_args):
@@ -55,10 +61,13 @@ if __name__ == '__main__':
     p.add_argument('--fashion-dir', default='/usr/share/datasets/fashion-mnist', help="Fashion-MNIST IDX files; missing: torchvision download")
     p.add_argument('--runs', default='runs', type=Path)
     p.add_argument('--out', default='nbs/results.json', type=Path, help="where the numbers go (the home page reads nbs/results.json)")
-    p.add_argument('--no-train', action='store_true', help="measure only the runs already finished")
+    p.add_argument('--train', nargs='+', choices=TRAINED, default=TRAINED, help="rows that may be trained when their run is missing")
+    p.add_argument('--no-train', action='store_true', help="train nothing: measure the runs already finished, reuse the rest")
     a = p.parse_args()
+    train = set() if a.no_train else set(a.train)
+    old = json.loads(a.out.read_text()) if a.out.exists() else {}
     fashion = ['--data-dir', a.fashion_dir] if Path(a.fashion_dir).is_dir() else ['--dataset', 'fashion-mnist']
-    results = {'MNIST sample': measure('sample', ['--dataset', 'sample'], a.runs, not a.no_train),
-               'Fashion-MNIST': measure('fashion', fashion, a.runs, not a.no_train)}
+    results = {'MNIST sample': measure('sample', ['--dataset', 'sample'], a.runs, train, old.get('MNIST sample', {})),
+               'Fashion-MNIST': measure('fashion', fashion, a.runs, train, old.get('Fashion-MNIST', {}))}
     a.out.write_text(json.dumps(results, indent=1))
     print(results_table(results))

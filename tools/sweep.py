@@ -1,0 +1,120 @@
+"""The recipe sweep: variants of a base recipe trained with `fit` on the same data, each measured on the whole test set.
+
+    python tools/sweep.py STAGE [STAGE ...] [--out nbs/sweep.json] [--fashion-dir DIR] [--threads N] [--list]
+
+A stage (see STAGES) names its data (the embedded MNIST sample, or the first N Fashion-MNIST training
+images; always the whole test set), a number of epochs, a base recipe (a preset plus changes), seeds,
+and variants: each a set of changes to the base. Every run is one JSON record in --out, keyed by
+stage, variant and seed; a record already there is not run again, so an interrupted sweep carries
+on where it stopped and a finished one re-prints its table without training. The notebooks render
+their tables and figures from that file (nbs/sweep.json); nothing is pasted.
+
+Each record holds the changes, the data, the test MSE after every epoch, the final `quality`
+(MSE, PSNR, SSIM), the latent's mean firing rate and dead fraction, and the training seconds per
+epoch (wall time on the machine that ran it; runs of one stage are not timed against each other)."""
+import argparse, json, statistics, time
+from dataclasses import replace, asdict
+from pathlib import Path
+import torch
+from spiking_sae.data import get_data
+from spiking_sae.evaluation import quality, latent_stats
+from spiking_sae.fast import FastSAE, keep_big_blocks
+from spiking_sae.hub import sweep_table
+from spiking_sae.train import PRESETS, TrainConfig, fit
+
+FASHION = '/usr/share/datasets/fashion-mnist'
+B50 = dict(batch_size=50) # shorthand for the small-batch variants
+
+STAGES = {
+    # 1. Batch size and learning rate on the README's budget: 3 epochs of the 4,000-digit sample.
+    'sample-lr': dict(data='sample', epochs=3, base=dict(preset='better'), seeds=(0, 1), variants={
+        'better preset (batch 250, lr 1e-3, cosine)': {},
+        'batch 50, lr 1e-3, constant': dict(**B50, schedule='constant'),
+        'batch 50, lr 1e-3, cosine': dict(**B50),
+        'batch 50, lr 2e-3, cosine': dict(**B50, lr=2e-3),
+        'batch 50, lr 3e-3, cosine': dict(**B50, lr=3e-3),
+        'batch 25, lr 1e-3, cosine': dict(batch_size=25),
+        'batch 100, lr 2e-3, cosine': dict(batch_size=100, lr=2e-3),
+    }),
+    # 2. Each other lever, one at a time, on the same budget, from the best of stage 1.
+    'sample-levers': dict(data='sample', epochs=3, base=dict(preset='better', **B50, lr=2e-3), seeds=(0, 1), variants={
+        'base (batch 50, lr 2e-3, cosine)': {},
+        'one LIF layer after the latent (double_lif off)': dict(double_lif=False),
+        'surrogate slope 1': dict(slope=1.0),
+        'surrogate slope 5': dict(slope=5.0),
+        'time-averaged loss': dict(loss='time_avg'),
+        'readout leaky (the tutorial)': dict(readout='leaky'),
+        'out_init 0.03': dict(out_init=0.03),
+        'out_init 0.3': dict(out_init=0.3),
+        'beta 0.25': dict(beta=0.25),
+        'beta 0.75': dict(beta=0.75),
+        'threshold 0.5': dict(threshold=0.5),
+        'no weight decay': dict(weight_decay=0.0),
+    }),
+    # 3. What wins on the sample need not carry over: the contenders on 10,000 Fashion-MNIST images.
+    'fashion-10k': dict(data='fashion:10000', epochs=3, base=dict(preset='better', **B50, lr=2e-3), seeds=(0,), variants={
+        'base (batch 50, lr 2e-3, cosine)': {},
+        'lr 1e-3': dict(lr=1e-3),
+        'lr 4e-3': dict(lr=4e-3),
+        'one LIF layer after the latent (double_lif off)': dict(double_lif=False),
+        'double_lif off, output bias zero': dict(double_lif=False, out_bias='zero'),
+        'double_lif off, output bias zero, lr 4e-3': dict(double_lif=False, out_bias='zero', lr=4e-3),
+    }),
+    # 4. The chosen recipe at T = 1, 2, 5, 8 and 16 time steps (shorter runs than the preset's 20 epochs).
+    'fashion-steps': dict(data='fashion:20000', epochs=2, base=dict(preset='best'), seeds=(0,), variants={
+        f'T = {t}': dict(num_steps=t) for t in (5, 1, 2, 8, 16)}),
+}
+
+def base_config(stage:dict) -> TrainConfig:
+    "The stage's base recipe: its preset with its changes"
+    b = dict(stage['base'])
+    return replace(PRESETS[b.pop('preset')], **b, epochs=stage['epochs'])
+
+_DATA = {}
+def load(stage:dict, fashion_dir:str):
+    "Train and test sets of a stage (loaded once per process)"
+    key = stage['data'].split(':')[0]
+    if key not in _DATA: _DATA[key] = get_data('sample') if key == 'sample' else get_data('auto', fashion_dir)
+    trn, tst = _DATA[key]
+    n = int(stage['data'].split(':')[1]) if ':' in stage['data'] else None
+    return (trn.subset(n) if n else trn), tst
+
+def run(stage:dict, name:str, changes:dict, seed:int, trn, tst) -> dict:
+    "Train one variant with one seed; its record"
+    cfg = replace(base_config(stage), **changes, seed=seed)
+    t0 = time.perf_counter()
+    model, hist = fit(cfg, trn, tst, progress=False, cls=FastSAE)
+    lat = latent_stats(model, tst)
+    return dict(variant=name, changes=changes, seed=seed, config=asdict(cfg), data_source=tst.source, train_images=len(trn),
+                test_images=len(tst), test_mse=[h['test_mse'] for h in hist], quality=quality(model, tst),
+                latent_rate=lat['mean_rate'], latent_never_fire=lat['never_fire'],
+                seconds_per_epoch=statistics.mean(h['train_seconds'] for h in hist), wall_seconds=time.perf_counter() - t0)
+
+def main(stages, out:Path, fashion_dir:str):
+    db = json.loads(out.read_text()) if out.exists() else {}
+    for s in stages:
+        stage = STAGES[s]
+        recs = db.setdefault(s, dict(data=stage['data'], epochs=stage['epochs'], base=stage['base'], records=[]))['records']
+        trn, tst = load(stage, fashion_dir)
+        for name, changes in stage['variants'].items():
+            for seed in stage['seeds']:
+                if any(r['variant'] == name and r['seed'] == seed for r in recs): continue
+                recs.append(run(stage, name, changes, seed, trn, tst))
+                out.write_text(json.dumps(db, indent=1))
+                print(s, name, seed, f"{recs[-1]['quality']['mse']:.5f}", f"{recs[-1]['wall_seconds']:.0f}s", flush=True)
+        print(f'\n### {s}\n' + sweep_table(db[s]), flush=True)
+
+if __name__ == '__main__':
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('stages', nargs='*')
+    p.add_argument('--out', type=Path, default=Path('nbs/sweep.json'))
+    p.add_argument('--fashion-dir', default=FASHION)
+    p.add_argument('--threads', type=int, help="torch CPU threads (default: torch's)")
+    p.add_argument('--list', action='store_true', help="list the stages")
+    a = p.parse_args()
+    if a.list or not a.stages:
+        for k, s in STAGES.items(): print(k, s['data'], s['epochs'], 'epochs', len(s['variants']), 'variants ×', len(s['seeds']), 'seeds')
+    else:
+        if a.threads: torch.set_num_threads(a.threads)
+        keep_big_blocks()
+        main(a.stages, a.out, a.fashion_dir)
