@@ -29,7 +29,7 @@ def readme(root=ROOT) -> tuple[str, dict]:
     nb.cells = [_strip_directives(c) for c in nb.cells if _visible(c)]
     exp = MarkdownExporter(config=Config(TagRemovePreprocessor=dict(enabled=True, remove_input_tags={'remove_input'})))
     md, res = exp.from_notebook_node(nb, resources={'output_files_dir': 'README_files'})
-    md = re.sub(r'\]\((?!https?://)([\w-]+)\.html\)', rf']({cfg.doc_host}{cfg.doc_baseurl}/\1.html)', md)
+    md = re.sub(r'\]\((?!https?://)([\w-]+)\.html(#[\w-]+)?\)', rf']({cfg.doc_host}{cfg.doc_baseurl}/\1.html\2)', md)
     return md, res.get('outputs', {})
 
 if __name__ == '__main__':
