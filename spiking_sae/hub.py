@@ -6,6 +6,7 @@
 from __future__ import annotations
 from importlib.resources import files
 from pathlib import Path
+from statistics import mean
 import torch
 from .model import SAE
 from .fast import FastSAE
@@ -58,20 +59,20 @@ def results_table(results:dict # data set name -> row key of `RESULT_ROWS` -> `q
     return '\n'.join(lines + [f'| {label} | ' + ' | '.join(_cells(results[n].get(k)) for n in names) + ' |' for k, label in RESULT_ROWS.items()])
 
 # %% ../nbs/10_pretrained.ipynb #bd9e07c1
-def _mean(xs): xs = list(xs); return sum(xs) / len(xs)
-
 def sweep_table(stage:dict # one stage of `nbs/sweep.json`: its `records`, each with `variant`, `quality` ...
                ) -> str:
     "A markdown table of a sweep stage: per variant, mean and per-seed test MSE, change against the first variant"
     by = {}
     for r in stage['records']: by.setdefault(r['variant'], []).append(r)
-    mse = {v: _mean(r['quality']['mse'] for r in rs) for v, rs in by.items()}
+    mse = {v: mean(r['quality']['mse'] for r in rs) for v, rs in by.items()}
     base = next(iter(mse.values()))
-    lines = ['| variant | test MSE | per seed | vs base | PSNR (dB) | latent rate | s/epoch |', '|---|---:|---|---:|---:|---:|---:|']
+    lines = ['| variant | test MSE | per seed | vs base | PSNR (dB) | latent rate | s/epoch |',
+             '|---|---:|---|---:|---:|---:|---:|']
     for v, rs in by.items():
         seeds = ', '.join(f"{r['quality']['mse']:.4f}" for r in sorted(rs, key=lambda r: r['seed']))
-        lines.append(f"| {v} | {mse[v]:.4f} | {seeds} | {100*(mse[v]/base-1):+.0f}% | {_mean(r['quality']['psnr_clamped'] for r in rs):.2f}"
-                     f" | {_mean(r['latent_rate'] for r in rs):.2f} | {_mean(r['seconds_per_epoch'] for r in rs):.1f} |")
+        psnr, rate = mean(r['quality']['psnr_clamped'] for r in rs), mean(r['latent_rate'] for r in rs)
+        secs = mean(r['seconds_per_epoch'] for r in rs)
+        lines.append(f"| {v} | {mse[v]:.4f} | {seeds} | {100*(mse[v]/base-1):+.0f}% | {psnr:.2f} | {rate:.2f} | {secs:.1f} |")
     return '\n'.join(lines)
 
 # %% ../nbs/10_pretrained.ipynb #39a927ea
