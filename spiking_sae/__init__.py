@@ -1,3 +1,3 @@
 __version__ = "0.1.0"
 
-from .hub import pretrained # `spiking_sae.pretrained("fashion-mnist")`: a trained model in one call
+from .zoo import pretrained # `spiking_sae.pretrained("fashion-mnist")`: a trained model in one call

@@ -26,26 +26,40 @@ class LatentToConv(nn.Sequential):
 # %% ../nbs/02_decoder.ipynb #9d363efa
 def deconv_block(c_in:int, c_out:int, **lif_kw) -> list[nn.Module]:
     "A 3×3 stride-2 transposed convolution that doubles the image, BatchNorm, then LIF neurons"
-    return [nn.ConvTranspose2d(c_in, c_out, 3, padding=1, stride=2, output_padding=1), nn.BatchNorm2d(c_out), lif(**lif_kw)]
+    return [nn.ConvTranspose2d(c_in, c_out, 3, padding=1, stride=2, output_padding=1),
+            nn.BatchNorm2d(c_out), lif(**lif_kw)]
 
 # %% ../nbs/02_decoder.ipynb #675551d0
 OUT_THRESHOLD = 20_000. # the tutorial's threshold for the output layer: high enough never to be reached
-READOUTS = {'leaky': None, 'sum': 1.0} # decay of the output membrane: `beta` like every layer (the tutorial), or none
+READOUTS = {'leaky': None, 'sum': 1.0} # output membrane decay: `beta` like all layers (the tutorial), or none
 
 # %% ../nbs/02_decoder.ipynb #73f040b1
 class Decoder(nn.Sequential):
-    "Spiking features → image membrane for one time step: LIF, two deconv blocks, a deconv into never-firing neurons"
+    "Spikes → image membrane for one time step: LIF, two deconv blocks, a deconv into never-firing neurons"
     def __init__(self, input_size:int=32, # side of the square output image
                  channels=(32, 64, 128), # the encoder's channels; the decoder runs them backwards
                  out_channels:int=1, # channels of the output image
                  beta:float=0.5, threshold:float=1.0, slope:float=2.0, # LIF parameters, as in `lif`
-                 readout:str='leaky', # output membrane: 'leaky' decays with `beta` (the tutorial); 'sum' (β=1) adds up every step
-                 double_lif:bool=True # start with LIF neurons fed by `linearNet`'s spikes (the tutorial); False: pass them on
+                 readout:str='leaky', # output: 'leaky' decays by `beta` (tutorial); 'sum' (β=1) accumulates
+                 double_lif:bool=True # start with LIF on `linearNet`'s spikes (tutorial); False: pass them on
                 ):
         check_arch(input_size, 1, tuple(channels), beta, threshold, slope, out_channels)
-        if readout not in READOUTS: raise ValueError(f"readout must be one of {list(READOUTS)}, got {readout!r}")
-        kw, c, side = dict(beta=beta, threshold=threshold, slope=slope), tuple(channels)[::-1], input_size // 8
+        if readout not in READOUTS:
+            raise ValueError(f"readout must be one of {list(READOUTS)}, got {readout!r}")
+        kw = dict(beta=beta, threshold=threshold, slope=slope)
+        c, side = tuple(channels)[::-1], input_size // 8
         super().__init__(nn.Unflatten(1, (c[0], side, side)), lif(**kw) if double_lif else nn.Identity(),
                          *deconv_block(c[0], c[1], **kw), *deconv_block(c[1], c[2], **kw),
                          nn.ConvTranspose2d(c[2], out_channels, 3, padding=1, stride=2, output_padding=1),
-                         lif(beta=READOUTS[readout] or beta, threshold=OUT_THRESHOLD, slope=slope, output=True))
+                         lif(beta=READOUTS[readout] or beta, threshold=OUT_THRESHOLD, slope=slope,
+                             output=True))
+
+    @property
+    def out_conv(self) -> nn.ConvTranspose2d:
+        "The transposed convolution into the output neurons"
+        return self[-2]
+
+    @property
+    def out_lif(self) -> nn.Module:
+        "The output neurons, which never fire: their membrane is the image"
+        return self[-1]

@@ -33,11 +33,15 @@ def check_arch(input_size:int=32, # side of the square input image
     "Raise a `ValueError` naming the first impossible hyper-parameter"
     checks = [
         (isinstance(input_size, int) and input_size >= 8 and input_size % 8 == 0,
-         f"input_size must be a positive multiple of 8 (three stride-2 convolutions halve it three times), got {input_size!r}"),
-        (isinstance(latent_dim, int) and latent_dim >= 1, f"latent_dim must be an integer >= 1, got {latent_dim!r}"),
+         f"input_size must be a positive multiple of 8 (three stride-2 convolutions halve it three times), "
+         f"got {input_size!r}"),
+        (isinstance(latent_dim, int) and latent_dim >= 1,
+         f"latent_dim must be an integer >= 1, got {latent_dim!r}"),
         (len(channels) == 3 and all(isinstance(c, int) and c >= 1 for c in channels),
-         f"channels must be three positive integers, one per conv layer, e.g. (32, 64, 128); got {channels!r}"),
-        (isinstance(in_channels, int) and in_channels >= 1, f"in_channels must be an integer >= 1, got {in_channels!r}"),
+         f"channels must be three positive integers, one per conv layer, e.g. (32, 64, 128); "
+         f"got {channels!r}"),
+        (isinstance(in_channels, int) and in_channels >= 1,
+         f"in_channels must be an integer >= 1, got {in_channels!r}"),
         (0 <= beta <= 1, f"beta must lie in [0, 1] (the fraction of membrane kept per step), got {beta!r}"),
         (threshold > 0, f"threshold must be > 0, got {threshold!r}"),
         (slope > 0, f"slope (the surrogate's alpha) must be > 0, got {slope!r}")]
@@ -61,6 +65,13 @@ class Encoder(nn.Sequential):
                  slope:float=2.0 # arctan surrogate slope
                 ):
         check_arch(input_size, latent_dim, tuple(channels), beta, threshold, slope, in_channels)
-        kw, c, side = dict(beta=beta, threshold=threshold, slope=slope), (in_channels, *channels), input_size // 8
-        super().__init__(*conv_block(c[0], c[1], **kw), *conv_block(c[1], c[2], **kw), *conv_block(c[2], c[3], **kw),
-                         nn.Flatten(1, 3), nn.Linear(c[3]*side*side, latent_dim), lif(output=True, **kw))
+        kw = dict(beta=beta, threshold=threshold, slope=slope)
+        c, side = (in_channels, *channels), input_size // 8
+        super().__init__(*conv_block(c[0], c[1], **kw), *conv_block(c[1], c[2], **kw),
+                         *conv_block(c[2], c[3], **kw), nn.Flatten(1, 3),
+                         nn.Linear(c[3]*side*side, latent_dim), lif(output=True, **kw))
+
+    @property
+    def latent(self) -> nn.Module:
+        "The latent LIF neurons, whose spikes are the code"
+        return self[-1]

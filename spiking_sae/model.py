@@ -11,7 +11,26 @@ from .encoder import Encoder
 from .decoder import LatentToConv, Decoder
 
 # %% auto #0
-__all__ = ['SAEOutput', 'SAE', 'check_input']
+__all__ = ['check_input', 'SAEOutput', 'SAE']
+
+# %% ../nbs/03_model.ipynb #a5936eb6
+@torch.no_grad()
+def check_input(x, config:dict):
+    "Raise a `ValueError` when `x` is not a batch of images the model of `config` can take"
+    c, s = config['in_channels'], config['input_size']
+    want = f"a batch of images shaped (B, {c}, {s}, {s})"
+    if not torch.is_tensor(x) or not x.is_floating_point():
+        raise ValueError(f"expected {want} as a float tensor, "
+                         f"got {type(x).__name__} {getattr(x, 'dtype', '')}")
+    if x.ndim != 4:
+        hint = ": add a batch dimension with x[None]" if x.ndim == 3 else ""
+        raise ValueError(f"expected {want}, got shape {tuple(x.shape)}{hint}")
+    if x.shape[1] != c:
+        raise ValueError(f"expected {want}, got {x.shape[1]} channels: convert the images "
+                         f"(e.g. transforms.Grayscale) or build SAE(in_channels={x.shape[1]})")
+    if tuple(x.shape[2:]) != (s, s):
+        raise ValueError(f"expected {want}, got {tuple(x.shape[2:])} pixels: resize them "
+                         f"(data.tutorial_tfms({s})) or build SAE(input_size=...)")
 
 # %% ../nbs/03_model.ipynb #9c997954
 class SAEOutput(NamedTuple):
@@ -35,15 +54,17 @@ class SAE(nn.Module):
                  double_lif:bool=True # the tutorial's second LIF layer after `linearNet`'s, see `Decoder`
                 ):
         super().__init__()
-        if not (isinstance(num_steps, int) and num_steps >= 1): raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
+        if not (isinstance(num_steps, int) and num_steps >= 1):
+            raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
         channels = tuple(channels)
-        self.config = dict(latent_dim=latent_dim, beta=beta, threshold=threshold, num_steps=num_steps, slope=slope,
-                           input_size=input_size, channels=list(channels), in_channels=in_channels, readout=readout,
-                           double_lif=double_lif)
+        self.config = dict(latent_dim=latent_dim, beta=beta, threshold=threshold, num_steps=num_steps,
+                           slope=slope, input_size=input_size, channels=list(channels),
+                           in_channels=in_channels, readout=readout, double_lif=double_lif)
         lif_kw = dict(beta=beta, threshold=threshold, slope=slope)
         self.encoder = Encoder(latent_dim, input_size, channels, in_channels, **lif_kw)
         self.linearNet = LatentToConv(latent_dim, input_size, channels, **lif_kw)
-        self.decoder = Decoder(input_size, channels, in_channels, **lif_kw, readout=readout, double_lif=double_lif)
+        self.decoder = Decoder(input_size, channels, in_channels, **lif_kw,
+                               readout=readout, double_lif=double_lif)
 
     @property
     def num_steps(self): return self.config['num_steps']
@@ -59,30 +80,26 @@ class SAE(nn.Module):
         "Output spikes and membrane for one step of latent spikes"
         return self.decoder(self.linearNet(spk)[0])
 
-# %% ../nbs/03_model.ipynb #a5936eb6
-@torch.no_grad()
-def check_input(x, config:dict):
-    "Raise a `ValueError` when `x` is not a batch of images the model of `config` can take"
-    c, s = config['in_channels'], config['input_size']
-    want = f"a batch of images shaped (B, {c}, {s}, {s})"
-    if not torch.is_tensor(x) or not x.is_floating_point():
-        raise ValueError(f"expected {want} as a float tensor, got {type(x).__name__} {getattr(x, 'dtype', '')}")
-    if x.ndim != 4:
-        raise ValueError(f"expected {want}, got shape {tuple(x.shape)}" + (": add a batch dimension with x[None]" if x.ndim == 3 else ""))
-    if x.shape[1] != c:
-        raise ValueError(f"expected {want}, got {x.shape[1]} channels: convert the images (e.g. transforms.Grayscale) or build SAE(in_channels={x.shape[1]})")
-    if tuple(x.shape[2:]) != (s, s):
-        raise ValueError(f"expected {want}, got {tuple(x.shape[2:])} pixels: resize them (data.tutorial_tfms({s})) or build SAE(input_size=...)")
+    def forward(self, x, # images `(B, C, S, S)`
+                record:bool=False # also return every step's output membrane and the latent spikes
+               ) -> torch.Tensor|SAEOutput:
+        "The tutorial's loop: reset, then encode and decode at every step; the last output membrane"
+        check_input(x, self.config)
+        self.reset()
+        mems, spikes = [], []
+        for _ in range(self.num_steps):
+            spk, _ = self.encode(x)
+            _, mem = self.decode(spk)
+            if record: mems.append(mem); spikes.append(spk)
+        return SAEOutput(mem, torch.stack(mems), torch.stack(spikes)) if record else mem
 
-# %% ../nbs/03_model.ipynb #0da44f42
-def _forward(self:SAE, x, record:bool=False):
-    check_input(x, self.config)
-    self.reset()
-    mems, spikes = [], []
-    for _ in range(self.num_steps):
-        spk, _ = self.encode(x)
-        _, mem = self.decode(spk)
-        if record: mems.append(mem); spikes.append(spk)
-    return SAEOutput(mem, torch.stack(mems), torch.stack(spikes)) if record else mem
-
-SAE.forward = _forward
+    def spike_trains(self, x, record:bool=False) -> tuple[dict, torch.Tensor|SAEOutput]:
+        "Every hidden LIF layer's spikes `(T, B, ...)` by module name, and the output, from one forward pass"
+        calls, names = {}, {m: n for n, m in self.named_modules()}
+        def hook(m, inp, o): calls.setdefault(names[m], []).append(o[0] if isinstance(o, tuple) else o)
+        lifs = [m for m in self.modules() if isinstance(m, snn.Leaky) and m is not self.decoder.out_lif]
+        handles = [m.register_forward_hook(hook) for m in lifs]
+        try: out = self(x, record=record)
+        finally:
+            for h in handles: h.remove()
+        return {k: torch.stack(v).detach() for k, v in calls.items()}, out

@@ -15,7 +15,7 @@ from build_docs import OUT, build, doc_nbs, cell_options
 
 NBS = doc_nbs(ROOT/'nbs')
 STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'  # nbconvert's mark for stderr streams and errors
-# stderr lines that are not errors: tqdm progress bars (04_train) and the CLI's `==> ` notes on the data it uses (08_cli)
+# stderr lines that are not errors: tqdm progress bars (05_train) and the CLI's `==> ` notes on the data it uses (12_cli)
 ALLOWED_STDERR = [r'\s*\d+%\|.*\| *\d+/\d+ \[.*\]', r'==> DATA: ']
 # remote images: not embedded, and not fetched here (Chromium runs offline)
 ALLOWED_REMOTE_IMAGES = ['https://colab.research.google.com/assets/colab-badge.svg']

@@ -14,10 +14,11 @@ import argparse, json
 from pathlib import Path
 from spiking_sae.cli import main as cli
 from spiking_sae.data import get_split
-from spiking_sae.evaluation import TwinAE, baselines, quality
+from spiking_sae.evaluation import baselines, quality
+from spiking_sae.analysis import RESULT_ROWS, TwinAE, results_table
 from spiking_sae.fast import FastSAE
-from spiking_sae.hub import RESULT_ROWS, results_table
-from spiking_sae.train import PRESETS, fit, load_checkpoint, load_model
+from spiking_sae.recipes import PRESETS
+from spiking_sae.runs import train_in, load_checkpoint, load_model
 
 TRAINED = [k for k in RESULT_ROWS if k in PRESETS or k == 'twin'] # the rows that are training runs
 
@@ -34,10 +35,10 @@ def sae_run(run:Path, preset:str, data_args:list, train:bool):
     return load_model(run/'checkpoint.pt', cls=FastSAE)
 
 def twin_run(run:Path, trn, tst, train:bool):
-    "The non-spiking twin trained with the better preset (`fit(..., cls=TwinAE)`)"
+    "The non-spiking twin trained with the better preset (`train_in(..., cls=TwinAE)`)"
     if not finished(run):
         if not train: return None
-        fit(PRESETS['better'], trn, tst, run, progress=False, cls=TwinAE, resume=(run/'checkpoint.pt').exists())
+        train_in(run, PRESETS['better'], trn, tst, resume=(run/'checkpoint.pt').exists(), progress=False, cls=TwinAE)
     return load_model(run/'checkpoint.pt', cls=TwinAE)
 
 def measure(name:str, data_args:list, runs:Path, train:set, old:dict) -> dict:

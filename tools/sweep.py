@@ -17,10 +17,12 @@ from dataclasses import replace, asdict
 from pathlib import Path
 import torch
 from spiking_sae.data import get_data
-from spiking_sae.evaluation import quality, latent_stats
+from spiking_sae.evaluation import quality
+from spiking_sae.analysis import latent_stats
 from spiking_sae.fast import FastSAE, keep_big_blocks
-from spiking_sae.hub import sweep_table
-from spiking_sae.train import PRESETS, TrainConfig, fit
+from spiking_sae.recipes import PRESETS, sweep_table
+from spiking_sae.time_loss import per_step_mse
+from spiking_sae.train import TrainConfig, fit
 
 FASHION = '/usr/share/datasets/fashion-mnist'
 B50 = dict(batch_size=50) # shorthand for the small-batch variants
@@ -63,6 +65,12 @@ STAGES = {
     # 4. The chosen recipe at T = 1, 2, 5, 8 and 16 time steps, on stage 3's budget (far short of the preset's 20 epochs).
     'fashion-steps': dict(data='fashion:10000', epochs=3, base=dict(preset='best'), seeds=(0,), variants={
         f'T = {t}': dict(num_steps=t) for t in (5, 1, 2, 8, 16)}),
+    # 5. The two losses of `time_loss`, everything else equal: under the recipe that learns, on the shipped budget ...
+    'sample-losses': dict(data='sample', epochs=20, base=dict(preset='best'), seeds=(0, 1), variants={
+        'final-step loss (the tutorial)': {}, 'time-averaged loss': dict(loss='time_avg')}),
+    # ... and under the tutorial's recipe, which does not learn (a second row, for the record).
+    'sample-losses-tutorial': dict(data='sample', epochs=10, base=dict(preset='tutorial'), seeds=(0,), variants={
+        'final-step loss (the tutorial)': {}, 'time-averaged loss': dict(loss='time_avg')}),
 }
 
 def base_config(stage:dict) -> TrainConfig:
@@ -85,10 +93,11 @@ def run(stage:dict, name:str, changes:dict, seed:int, trn, tst) -> dict:
     "Train one variant with one seed; its record"
     cfg = replace(base_config(stage), **changes, seed=seed)
     t0 = time.perf_counter()
-    model, hist = fit(cfg, trn, tst, progress=False, cls=FastSAE)
+    run_ = fit(cfg, trn, tst, progress=False, cls=FastSAE)
+    model, hist = run_.model, run_.history
     lat = latent_stats(model, tst)
     return dict(variant=name, changes=changes, seed=seed, config=asdict(cfg), data_source=tst.source, train_images=len(trn),
-                test_images=len(tst), test_mse=[h['test_mse'] for h in hist], quality=quality(model, tst),
+                test_images=len(tst), test_mse=[h['test_mse'] for h in hist], quality=quality(model, tst), per_step_mse=per_step_mse(model, tst),
                 latent_rate=lat['mean_rate'], latent_never_fire=lat['never_fire'],
                 seconds_per_epoch=statistics.mean(h['train_seconds'] for h in hist), wall_seconds=time.perf_counter() - t0)
 

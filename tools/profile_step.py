@@ -1,0 +1,80 @@
+"""Where one training step of each engine spends its time: convolutions, BatchNorm, everything else.
+
+    python tools/profile_step.py [--batch-size 250] [--num-steps 5] [--threads 2] [--warmup 2] [--steps 1]
+                                 [--out nbs/profile.json]
+
+Run it on an idle machine: other processes on the same cores stretch every operator unevenly, and the
+shares come out wrong. It builds a reference `SAE` and a `FastSAE` with the same weights, as the
+benchmark does (`keep_big_blocks`, the tutorial's AdamW, `train_step` with the final-step loss, B
+training digits of the MNIST sample), runs `--warmup` untimed steps of each, then profiles `--steps`
+steps of each with `torch.profiler` on `--threads` threads and averages them. An operator counts as a
+convolution (forward or backward, transposed included) or as BatchNorm when it, or an operator or
+autograd node it runs inside, is named so; everything else — LIF neurons, linear layers, the loss,
+AdamW, copies, Python between operators — is the rest of the step. Seconds per category per engine go
+to nbs/profile.json, which `09_fast` renders; the profiler adds some overhead to every operator, so the
+totals run a little above the benchmark's step times (`spiking-sae bench > nbs/bench.json`)."""
+import argparse, json, platform, re
+from pathlib import Path
+import torch
+from torch.profiler import ProfilerActivity, profile, record_function
+from spiking_sae.bench import TUTORIAL
+from spiking_sae.data import get_data
+from spiking_sae.fast import FastSAE, keep_big_blocks
+from spiking_sae.model import SAE
+from spiking_sae.train import make_optimizer, train_step
+
+OUT = Path(__file__).resolve().parent.parent/'nbs'/'profile.json'
+CATEGORIES = {'convolutions': re.compile(r'conv(?!ert)', re.I), 'batchnorm': re.compile(r'batch_?norm', re.I)}
+ROOT = 'train_step' # the record_function label around each profiled step
+
+def category(ev) -> str:
+    "The category of a profiler event: the first pattern that it or one of its callers matches, else 'other'"
+    names = []
+    while ev is not None: names.append(ev.name); ev = ev.cpu_parent
+    return next((c for c, pat in CATEGORIES.items() if any(pat.search(n) for n in names)), 'other')
+
+def split_step(prof, steps:int) -> dict:
+    "Seconds per step by category, from the self times of every event inside the `ROOT` labels, averaged"
+    secs, total = dict.fromkeys([*CATEGORIES, 'other'], 0.), 0.
+    for ev in prof.events():
+        if ev.name == ROOT: total += ev.cpu_time_total / 1e6
+        elif ev.cpu_parent is not None: secs[category(ev)] += ev.self_cpu_time_total / 1e6
+    secs['other'] = total - secs['convolutions'] - secs['batchnorm'] # Python between ops is 'other' too
+    return {**{k: v / steps for k, v in secs.items()}, 'total': total / steps}
+
+def profile_engine(step, warmup:int, steps:int) -> dict:
+    "Warm `step` up, then profile `steps` calls of it, each under the `ROOT` label"
+    for _ in range(warmup): step()
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        for _ in range(steps):
+            with record_function(ROOT): step()
+    return split_step(prof, steps)
+
+def cpu_name() -> str:
+    "The CPU model, as /proc/cpuinfo names it"
+    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration): return platform.processor() or platform.machine()
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    for o, d in (('--batch-size', 250), ('--num-steps', 5), ('--threads', 2), ('--warmup', 2),
+                 ('--steps', 1)):
+        p.add_argument(o, type=int, default=d)
+    p.add_argument('--out', type=Path, default=OUT)
+    a = p.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    tuned = keep_big_blocks()
+    x = get_data('sample')[0].x[:a.batch_size]
+    ref = SAE(num_steps=a.num_steps)
+    fast = FastSAE(**ref.config); fast.load_state_dict(ref.state_dict())
+    secs = {}
+    for name, m in (('reference', ref), ('fast', fast)):
+        opt = make_optimizer(m, TUTORIAL)
+        secs[name] = profile_engine(lambda: train_step(m, opt, x), a.warmup, a.steps)
+    res = dict(device_name=cpu_name(), torch=torch.__version__, threads=torch.get_num_threads(),
+               malloc_tuned=tuned, batch_size=len(x), num_steps=a.num_steps, warmup=a.warmup, steps=a.steps,
+               seconds=secs)
+    a.out.write_text(json.dumps(res, indent=2) + '\n')
+    print(json.dumps(secs, indent=2))
+
+if __name__ == '__main__': main()
