@@ -132,3 +132,9 @@ def test_page_renders_in_chromium(shots, nb):
     m = re.search(r'data-broken-images="(\d+)"', dom)
     assert m, f"{nb}: the page did not finish loading in Chromium"
     assert m[1] == '0', f"{nb}: {m[1]} image(s) did not decode in Chromium"
+
+@pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
+def test_no_code_in_markdown_cells(nb):
+    "A cell that starts with a directive is code: as markdown it would be printed on the page, never run"
+    stray = [c.source[:60] for c in read_nb(nb).cells if c.cell_type == 'markdown' and c.source.lstrip().startswith('#|')]
+    assert not stray, f"{nb.name}: markdown cells that hold code: {stray}"
