@@ -174,9 +174,9 @@ def resume_run(path, cfg:TrainConfig, data:dict, device=None, cls=SAE) -> Run:
 # %% ../nbs/11_runs.ipynb #bd9d1365
 def _interrupted(out:Path, run:Run, data:dict, signum:int) -> TrainingInterrupted:
     "Save where a signal stopped `run`; the error that says so and how to carry on"
+    save_checkpoint(out/'checkpoint.pt', run, data)
     where = f"after epoch {len(run.history)}"
     if run.partial is not None:
-        save_checkpoint(out/'checkpoint.pt', run, data)
         where = (f"in epoch {len(run.history) + 1} after batch {run.partial['batches_done']} "
                  f"of {run.batches(data['train_images'])}")
     return TrainingInterrupted(f"training interrupted by {signal.Signals(signum).name} {where}: "
@@ -195,6 +195,7 @@ def train_in(out_dir, # the run directory: new, or holding the run to resume
     run = resume_run(out/'checkpoint.pt', cfg, data, device, cls) if resume else Run.start(cfg, device, cls)
     test = test.to(run.device)
     save = lambda r: write_run(out, r, test, data, dict(device=str(r.device)))
-    with StopOnSignal() as stop: train_run(run, train, test, progress, after_epoch=save, stop=stop)
-    if len(run.history) < cfg.epochs: raise _interrupted(out, run, data, stop.signum)
+    with StopOnSignal() as stop: # the checkpoint of a stop is written before a second signal can kill us
+        train_run(run, train, test, progress, after_epoch=save, stop=stop)
+        if len(run.history) < cfg.epochs: raise _interrupted(out, run, data, stop.signum)
     return run

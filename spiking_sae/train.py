@@ -6,7 +6,6 @@
 from __future__ import annotations
 import math, time
 from dataclasses import dataclass, field
-from statistics import mean
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from tqdm import tqdm
@@ -138,7 +137,7 @@ def train_epoch(run:Run, data:ImageSet, # the training images, on the run's devi
     cfg, nb = run.cfg, run.batches(len(data))
     p = run.partial or dict(order=torch.randperm(len(data), generator=run.gen), batches_done=0,
                             loss_sum=torch.zeros(()))
-    order, done, total = p['order'], p['batches_done'], p['loss_sum'].to(run.device)
+    order, done, total = p['order'], p['batches_done'], p['loss_sum'].to(run.device, copy=True)
     run.model.train()
     for x, _ in data.batches(cfg.batch_size, order=order, start=done):
         if stop is not None and stop(): break
@@ -174,15 +173,16 @@ def train_run(run:Run, train:ImageSet, test:ImageSet, progress:bool=True,
     done = len(run.history)*nb + (run.partial['batches_done'] if run.partial else 0)
     with tqdm(total=run.cfg.epochs*nb, initial=done, disable=not progress, unit='batch',
               mininterval=1) as pbar:
-        while len(run.history) < run.cfg.epochs and not (stop is not None and stop()):
-            t0 = time.perf_counter()
-            loss_sum = train_epoch(run, train, stop, pbar)
-            if run.partial is not None: break
-            run.history.append(_epoch_record(run, loss_sum, len(train), test, time.perf_counter() - t0))
-            pbar.set_postfix(train=f"{run.history[-1]['train_loss']:.4f}",
-                             test=f"{run.history[-1]['test_mse']:.4f}")
-            if after_epoch is not None: after_epoch(run)
-    run.model.eval()
+        try:
+            while len(run.history) < run.cfg.epochs and not (stop is not None and stop()):
+                t0 = time.perf_counter()
+                loss_sum = train_epoch(run, train, stop, pbar)
+                if run.partial is not None: break
+                run.history.append(_epoch_record(run, loss_sum, len(train), test, time.perf_counter() - t0))
+                pbar.set_postfix(train=f"{run.history[-1]['train_loss']:.4f}",
+                                 test=f"{run.history[-1]['test_mse']:.4f}")
+                if after_epoch is not None: after_epoch(run)
+        finally: run.model.eval()
     return run
 
 # %% ../nbs/05_train.ipynb #2e3af184

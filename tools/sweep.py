@@ -10,8 +10,10 @@ on where it stopped and a finished one re-prints its table without training. The
 their tables and figures from that file (nbs/sweep.json); nothing is pasted.
 
 Each record holds the changes, the data, the test MSE after every epoch, the final `quality`
-(MSE, PSNR, SSIM), the latent's mean firing rate and dead fraction, and the training seconds per
-epoch (wall time on the machine that ran it; runs of one stage are not timed against each other)."""
+(MSE, PSNR, SSIM), the test MSE of every step's membrane (stages 5 and later), the latent's mean
+firing rate and dead fraction, and the seconds per epoch (wall time on the machine that ran it; runs
+of one stage are not timed against each other; stages 1-4 counted the end-of-epoch evaluation too,
+stages 5 and later count training only)."""
 import argparse, json, statistics, time
 from dataclasses import replace, asdict
 from pathlib import Path
@@ -94,7 +96,7 @@ def run(stage:dict, name:str, changes:dict, seed:int, trn, tst) -> dict:
     cfg = replace(base_config(stage), **changes, seed=seed)
     t0 = time.perf_counter()
     run_ = fit(cfg, trn, tst, progress=False, cls=FastSAE)
-    model, hist = run_.model, run_.history
+    model, hist, tst = run_.model, run_.history, tst.to(run_.device)
     lat = latent_stats(model, tst)
     return dict(variant=name, changes=changes, seed=seed, config=asdict(cfg), data_source=tst.source, train_images=len(trn),
                 test_images=len(tst), test_mse=[h['test_mse'] for h in hist], quality=quality(model, tst), per_step_mse=per_step_mse(model, tst),
