@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_fast.ipynb #36c8369c
 from __future__ import annotations
-import ctypes, math
+import ctypes, math, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 import snntorch as snn
 from .model import SAE, SAEOutput, check_input
@@ -12,8 +12,8 @@ try: import triton, triton.language as tl
 except Exception: triton = None # optional: only the CUDA scan uses it
 
 # %% auto #0
-__all__ = ['atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'update_running_stats', 'bn_over_time', 'per_step', 'never_fires',
-           'decayed_deconv', 'lif_consts', 'FastSAE', 'keep_big_blocks']
+__all__ = ['atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'triton_works', 'update_running_stats', 'bn_over_time', 'per_step',
+           'never_fires', 'decayed_deconv', 'lif_consts', 'FastSAE', 'keep_big_blocks']
 
 # %% ../nbs/09_fast.ipynb #35d569ba
 def atan_grad(u, # membranes `(B, T, ...)`
@@ -54,10 +54,10 @@ def lif_scan(x, # input currents `(B, T, N)`; the last dimension must be contigu
              beta:float, # membrane decay, already clamped to [0, 1]
              threshold:float, # firing threshold
              slope:float=2.0, # slope α of the arctan surrogate
-             kernel:str|None=None # 'torch', 'triton', or None: Triton on CUDA when available
+             kernel:str|None=None # 'torch', 'triton', or None: Triton on CUDA when `triton_works` there
             ) -> tuple[torch.Tensor, torch.Tensor]:
     "Spikes and membranes `(B, T, N)` of LIF neurons with subtract reset, all steps in one call"
-    if kernel is None: kernel = 'triton' if x.is_cuda and triton is not None else 'torch'
+    if kernel is None: kernel = 'triton' if x.is_cuda and triton_works(x.device) else 'torch'
     return (TritonLIF if kernel == 'triton' else LIFScan).apply(x, beta, threshold, slope)
 
 # %% ../nbs/09_fast.ipynb #50c23a8f
@@ -123,6 +123,36 @@ class TritonLIF(torch.autograd.Function):
             BLOCK=TritonLIF.BLOCK, enable_fp_fusion=False)
         return dx, None, None, None
 
+# %% ../nbs/09_fast.ipynb #2946d8d9
+_KERNEL_CHECKED = {} # device -> whether the Triton kernel passed its check there
+
+def _kernel_problem(device:torch.device) -> str|None:
+    "Why `TritonLIF` cannot be used on `device`: it fails, or disagrees with `LIFScan`; None if it agrees"
+    if triton is None: return "triton is not installed"
+    g = torch.Generator().manual_seed(0)
+    x, gs = (torch.randn(3, 5, 257, generator=g).to(device) * 1.5 for _ in range(2))
+    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
+    try:
+        with torch.enable_grad():
+            (sa, ua), (sb, ub) = LIFScan.apply(xa, 0.5, 1., 2.), TritonLIF.apply(xb, 0.5, 1., 2.)
+            ((sa * gs).sum() + ua.sum()).backward(); ((sb * gs).sum() + ub.sum()).backward()
+    except Exception as e: return f"it failed: {type(e).__name__}: {str(e)[:200]}"
+    grads = torch.allclose(xa.grad, xb.grad, rtol=1e-4, atol=1e-6)
+    same = torch.equal(sa, sb) and torch.equal(ua, ub) and grads
+    return None if same else "its spikes, membranes or gradients differ from the plain scan's"
+
+# %% ../nbs/09_fast.ipynb #c30f2c06
+def triton_works(device) -> bool:
+    "Whether the Triton LIF kernel runs on `device` and agrees with `LIFScan`; checked once, warns if not"
+    device = torch.device(device)
+    if device not in _KERNEL_CHECKED:
+        why = _kernel_problem(device)
+        if why: warnings.warn(f"the Triton LIF kernel is not used on {device}: {why}. The plain PyTorch "
+                              "scan runs instead: the same results, slower (kernel='torch' pins it)",
+                              RuntimeWarning)
+        _KERNEL_CHECKED[device] = why is None
+    return _KERNEL_CHECKED[device]
+
 # %% ../nbs/09_fast.ipynb #143131b2
 @torch.no_grad()
 def update_running_stats(bn:nn.BatchNorm2d, mean, var, # per-step batch means and unbiased variances `(S, C)`
@@ -181,6 +211,7 @@ def lif_consts(model:nn.Module) -> dict:
 # %% ../nbs/09_fast.ipynb #a211de13
 class FastSAE(SAE):
     "`SAE` computed layer by layer over all time steps: same parameters, same spikes, same outputs"
+    kernel = None # the LIF scan: None picks one (`lif_scan`); 'torch' or 'triton' set on a model pins it
     def forward(self, x, # images `(B, C, S, S)`
                 record:bool=False # also return every step's output membrane and the latent spikes
                ) -> torch.Tensor|SAEOutput:
@@ -205,7 +236,8 @@ class FastSAE(SAE):
             if m is deconv: break
             S = len(h) // B
             if isinstance(m, snn.Leaky):
-                h = lif_scan(h.view(B, S, -1).expand(B, T, -1), *consts[m], slope)[0].view(B*T, *h.shape[1:])
+                cur, shape = h.view(B, S, -1).expand(B, T, -1), h.shape[1:]
+                h = lif_scan(cur, *consts[m], slope, self.kernel)[0].view(B*T, *shape)
                 if trains is not None: trains[name] = h
             elif isinstance(m, nn.BatchNorm2d): h = bn_over_time(m, h, B, T)
             elif isinstance(m, nn.Linear) and S > 1: h = per_step(m, h, B, T)
@@ -214,7 +246,7 @@ class FastSAE(SAE):
         if not record and never_fires(deconv, beta, threshold, T):
             return decayed_deconv(deconv, h, B, T, beta)
         cur = deconv(h)
-        u = lif_scan(cur.view(B, T, -1), beta, threshold, slope)[1].view(B, T, *cur.shape[1:])
+        u = lif_scan(cur.view(B, T, -1), beta, threshold, slope, self.kernel)[1].view(B, T, *cur.shape[1:])
         if not record: return u[:, -1].contiguous()
         latent = next(n for n, m in self.layers() if m is self.encoder.latent)
         spikes = trains[latent].view(B, T, -1).transpose(0, 1).contiguous()
