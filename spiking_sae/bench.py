@@ -12,7 +12,7 @@ from .idx import load_idx
 from .data import ImageSet, get_data, sample_dir, torchvision_raw, tutorial_tfms, resolve_dataset
 from .model import SAE
 from .train import TrainConfig, Run, make_optimizer, train_step, train_epoch, get_device
-from .fast import FastSAE, keep_big_blocks
+from .fast import FastSAE, keep_big_blocks, triton_works
 
 # %% auto #0
 __all__ = ['TUTORIAL', 'PEAK_FP32_TFLOPS', 'sync', 'interleaved_times', 'peak_memory', 'layer_flops', 'train_flops',
@@ -131,11 +131,11 @@ def our_epoch(model:SAE, data:ImageSet, batch_size:int, device, seed:int=0) -> f
     return time.perf_counter() - t0
 
 # %% ../nbs/10_bench.ipynb #15b1e846
-def _engines(device, num_steps, x):
-    "A reference `SAE` and a `FastSAE` with the same weights, each with its own optimiser and step function"
+def _engines(device, num_steps, x, kernel=None):
+    "A reference `SAE` and a `FastSAE` (LIF scan `kernel`) with the same weights, each with its optimiser and step"
     ref = SAE(num_steps=num_steps).to(device)
     fast = FastSAE(**ref.config).to(device)
-    fast.load_state_dict(ref.state_dict())
+    fast.load_state_dict(ref.state_dict()); fast.kernel = kernel
     opts = {'reference': make_optimizer(ref, TUTORIAL), 'fast': make_optimizer(fast, TUTORIAL)}
     models = {'reference': ref, 'fast': fast}
     return models, {k: (lambda k=k: train_step(models[k], opts[k], x)) for k in models}
@@ -150,6 +150,10 @@ def _same_spikes(models, x) -> tuple[bool, float]:
     for m in models.values(): m.train()
     return same, diff
 
+def _kernel_used(device) -> str:
+    "The LIF scan `FastSAE` picks on `device` when none is pinned"
+    return 'triton' if device.type == 'cuda' and triton_works(device) else 'torch'
+
 def _device_name(device) -> str:
     if device.type == 'cuda': return torch.cuda.get_device_name(device)
     try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
@@ -160,14 +164,15 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
               batch_size:int=250, num_steps:int=5, # the tutorial's B and T
               steps:int=10, warmup:int=3, # timed and untimed training steps per engine
               dataset:str='sample', data_dir=None, # data source, as for `get_data`
-              epoch:bool=True # also time one epoch end to end, both ways
+              epoch:bool=True, # also time one epoch end to end, both ways
+              kernel:str|None=None # the fast engine's LIF scan: None picks one, or 'torch' / 'triton'
              ) -> dict:
     "Reference `SAE` vs `FastSAE`: time, memory and FLOP rate per training step, and one epoch end to end"
     device = get_device(device)
     tuned = keep_big_blocks() if device.type == 'cpu' else False
     t0 = time.perf_counter(); trn, _ = get_data(dataset, data_dir); prepare_s = time.perf_counter() - t0
     x = trn.x[:batch_size].to(device)
-    models, steps_fn = _engines(device, num_steps, x)
+    models, steps_fn = _engines(device, num_steps, x, kernel)
     same, diff = _same_spikes(models, x)
     times = interleaved_times(steps_fn, steps, warmup, device)
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -177,7 +182,7 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
     known = None not in mem.values() and mem['fast'] > 0
     res = dict(device=str(device), device_name=_device_name(device), torch=torch.__version__,
                threads=torch.get_num_threads(), malloc_tuned=tuned, batch_size=len(x), num_steps=num_steps,
-               steps=steps, warmup=warmup, identical_spikes=same, max_abs_diff=diff,
+               steps=steps, warmup=warmup, kernel=kernel or _kernel_used(device), identical_spikes=same, max_abs_diff=diff,
                step_s=med, speedup=med['reference'] / med['fast'], step_s_all=times,
                images_per_s={k: len(x) / v for k, v in med.items()},
                peak_mem_mb={k: None if v is None else v / 2**20 for k, v in mem.items()},

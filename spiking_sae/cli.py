@@ -19,18 +19,22 @@ from .bench import run_bench
 from .runs import TrainingInterrupted, train_in, load_checkpoint, load_model
 
 # %% auto #0
-__all__ = ['ENGINES', 'parser', 'config_from_args', 'train_cmd', 'eval_cmd', 'reconstruct_cmd', 'bench_cmd', 'main']
+__all__ = ['ENGINES', 'KERNELS', 'parser', 'config_from_args', 'train_cmd', 'eval_cmd', 'reconstruct_cmd', 'bench_cmd', 'main']
 
 # %% ../nbs/12_cli.ipynb #ab7941bd
 ENGINES = {'fast': FastSAE, 'reference': SAE}
+KERNELS = ['auto', 'torch', 'triton']
 
 def _add_data_args(p, engine=True):
     p.add_argument('--dataset', default='auto', choices=DATASETS,
                    help="data set (default: MNIST if available, else the embedded sample)")
     p.add_argument('--data-dir', help="a folder holding the four MNIST-format IDX files; overrides --dataset")
     p.add_argument('--device', help="cpu, cuda, cuda:1 ... (default: cuda when present)")
-    if engine: p.add_argument('--engine', default='fast', choices=list(ENGINES),
-                              help="fast (default) or the step-by-step reference")
+    if not engine: return
+    p.add_argument('--engine', default='fast', choices=list(ENGINES), help="fast (default) or the step-by-step reference")
+    p.add_argument('--kernel', default='auto', choices=KERNELS,
+                   help="the fast engine's LIF scan: auto (default: Triton on CUDA once it has proved itself, "
+                        "else PyTorch), torch, or triton")
 
 def _yes_no(s:str) -> bool:
     "'true'/'false' (also yes/no, 1/0) as a bool; `type=bool` would read 'false' as True"
@@ -86,6 +90,7 @@ def parser() -> argparse.ArgumentParser:
     for o, d in (('--batch-size', 250), ('--num-steps', 5), ('--steps', 10), ('--warmup', 3)):
         b.add_argument(o, type=int, default=d)
     b.add_argument('--no-epoch', action='store_true', help="skip the end-to-end epoch comparison")
+    b.add_argument('--kernel', default='auto', choices=KERNELS, help="the fast engine's LIF scan (as for train)")
     return p
 
 # %% ../nbs/12_cli.ipynb #6ae04755
@@ -113,9 +118,14 @@ def _announce(args, train, test):
 
 # %% ../nbs/12_cli.ipynb #edae5737
 def _engine(args, device):
-    "The model class `args` asks for, with the allocator tuned for it on the CPU"
+    "The model class `args` asks for, its LIF scan pinned if asked, with the allocator tuned for it on the CPU"
+    if args.kernel != 'auto' and args.engine != 'fast':
+        raise ValueError(f"--kernel {args.kernel} applies to the fast engine only: drop it, or use --engine fast")
+    if args.kernel == 'triton' and device.type != 'cuda':
+        raise ValueError(f"--kernel triton needs a CUDA device, and this runs on {device}: use --kernel torch or auto")
     if args.engine == 'fast' and device.type == 'cpu': keep_big_blocks()
-    return ENGINES[args.engine]
+    if args.kernel == 'auto': return ENGINES[args.engine]
+    return type(f'FastSAE', (FastSAE,), dict(kernel=args.kernel, __doc__=FastSAE.__doc__))
 
 # %% ../nbs/12_cli.ipynb #6f52935c
 def train_cmd(args):
@@ -161,8 +171,8 @@ def reconstruct_cmd(args):
 # %% ../nbs/12_cli.ipynb #d162b0c8
 def bench_cmd(args):
     "Reference vs fast engine, side by side in this process, as JSON"
-    res = run_bench(args.device, args.batch_size, args.num_steps, args.steps, args.warmup,
-                    args.dataset, args.data_dir, epoch=not args.no_epoch)
+    res = run_bench(args.device, args.batch_size, args.num_steps, args.steps, args.warmup, args.dataset,
+                    args.data_dir, epoch=not args.no_epoch, kernel=None if args.kernel == 'auto' else args.kernel)
     print(json.dumps(res, indent=2))
     return res
 

@@ -11,7 +11,7 @@ from .train import TrainConfig
 __all__ = ['PRESETS', 'DEFAULT_PRESET', 'sweep_table']
 
 # %% ../nbs/06_recipes.ipynb #bd9e07c1
-def sweep_table(stage:dict # one stage of `nbs/sweep.json`: its `records`, each with `variant`, `quality` ...
+def sweep_table(stage:dict # one stage of `measured('sweep')`: its `records`, each with `variant`, `quality` ...
                ) -> str:
     "A markdown table of a sweep stage: per variant, mean and per-seed test MSE, change vs the first variant"
     by = {}

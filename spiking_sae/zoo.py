@@ -4,6 +4,7 @@
 
 # %% ../nbs/13_pretrained.ipynb #d8c05bac
 from __future__ import annotations
+import json
 from importlib.resources import files
 from pathlib import Path
 import torch
@@ -13,7 +14,7 @@ from .train import get_device
 from .runs import atomic_write, load_checkpoint, load_model
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'weights_path', 'pretrained', 'export_pretrained']
+__all__ = ['PRETRAINED', 'weights_path', 'measured', 'pretrained', 'export_pretrained']
 
 # %% ../nbs/13_pretrained.ipynb #83902740
 PRETRAINED = {
@@ -30,6 +31,16 @@ def weights_path(name:str # a key of `PRETRAINED`
     if name not in PRETRAINED:
         raise ValueError(f"there is no pretrained model {name!r}: choose one of {list(PRETRAINED)}")
     return Path(str(files('spiking_sae')/'weights'/PRETRAINED[name]['file']))
+
+# %% ../nbs/13_pretrained.ipynb #a9049c5d
+def measured(name:str # 'results', 'sweep', 'bench' or 'profile'
+            ) -> dict:
+    "The measurements the docs show, as the scripts in `tools/` wrote them into `spiking_sae/results/`"
+    folder = files('spiking_sae')/'results'
+    if not (folder/f'{name}.json').is_file():
+        have = sorted(p.name.removesuffix('.json') for p in folder.iterdir() if p.name.endswith('.json'))
+        raise ValueError(f"there are no measured results {name!r}: choose one of {have}")
+    return json.loads((folder/f'{name}.json').read_text())
 
 # %% ../nbs/13_pretrained.ipynb #b65f7a23
 def pretrained(name:str='fashion-mnist', # 'fashion-mnist' or 'mnist-sample'

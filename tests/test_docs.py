@@ -1,6 +1,6 @@
 """The offline docs (`tools/build_docs.py`) build, show no errors, hide what is hidden, keep every figure,
 and render in headless Chromium: one screenshot per page in `_docs_offline/screenshots/`."""
-import base64, io, re, shutil, subprocess, sys
+import ast, base64, builtins, io, json, re, shutil, subprocess, sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import pytest, yaml
@@ -138,3 +138,48 @@ def test_no_code_in_markdown_cells(nb):
     "A cell that starts with a directive is code: as markdown it would be printed on the page, never run"
     stray = [c.source[:60] for c in read_nb(nb).cells if c.cell_type == 'markdown' and c.source.lstrip().startswith('#|')]
     assert not stray, f"{nb.name}: markdown cells that hold code: {stray}"
+
+# Names a reader may see used without an import on the page: the check helpers under the examples, and show_doc
+FROM_HIDDEN_CELLS_OK = {'show_doc', 'test_eq', 'test_ne', 'test_close', 'test_fail', 'test_is', 'test_eq_type', 'test_stdout',
+                        'test_warns', 'test_shuffled', 'test_fig_exists', 'test_sig', 'equals', 'nequals', 'is_close'}
+
+def _names(src:str) -> tuple[set, set, set]:
+    "(imported, otherwise bound, loaded) names of a code cell; IPython's `!` and `%` lines are skipped"
+    tree = ast.parse('\n'.join('pass' if re.match(r'\s*[!%]', l) else l for l in src.splitlines()))
+    imp, bound, used = set(), set(), set()
+    for n in ast.walk(tree):
+        if isinstance(n, (ast.Import, ast.ImportFrom)): imp |= {(a.asname or a.name).split('.')[0] for a in n.names}
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): bound.add(n.name)
+        elif isinstance(n, ast.Name): (used if isinstance(n.ctx, ast.Load) else bound).add(n.id)
+        elif isinstance(n, ast.arg): bound.add(n.arg)
+        elif isinstance(n, ast.ExceptHandler) and n.name: bound.add(n.name)
+    return imp, bound, used
+
+def hidden_names_used(nb:Path) -> dict:
+    "{cell index: names} for code the page shows that uses a name only hidden code imports or defines"
+    shown_bound, hidden_bound, api, uses = set(), set(), set(), {}
+    for i, c in enumerate(read_nb(nb).cells):
+        if c.cell_type != 'code': continue
+        imp, bound, used = _names(c.source)
+        dirs, opts = extract_directives(c, remove=False).keys(), cell_options(c)
+        if dirs & HIDING or opts.get('include') == 'false' or opts.get('echo') == 'false':
+            hidden_bound |= imp | bound
+            if dirs & {'export', 'exporti'}: api |= bound  # the module's own functions: the page documents them
+        else: shown_bound |= imp | bound; uses[i] = used - imp - bound
+    only_hidden = hidden_bound - shown_bound - api - FROM_HIDDEN_CELLS_OK - set(dir(builtins))
+    return {i: sorted(u & only_hidden) for i, u in uses.items() if u & only_hidden}
+
+@pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
+def test_shown_code_imports_what_it_uses(nb):
+    "A reader who copies the code a page shows gets every import with it, none of them only in hidden cells"
+    missing = hidden_names_used(nb)
+    assert not missing, f"{nb.name}: shown cells use names imported or defined only in hidden cells {missing}"
+
+def test_hidden_names_are_found(tmp_path):
+    "The check above can fail: a shown cell using a name that only a hidden cell imports"
+    nb = tmp_path/'t.ipynb'
+    cells = [dict(cell_type='code', source=s, metadata={}, outputs=[], execution_count=None) for s in
+             ('#| export\nimport torch', '#| hide\nfrom pathlib import Path\nfrom fastcore.test import *',
+              '#| export\ndef f(): pass', 'x = torch.zeros(1); f(); test_eq(1, 1)\nPath(".")', 'import torch')]
+    nb.write_text(json.dumps(dict(cells=cells, metadata={}, nbformat=4, nbformat_minor=5)))
+    assert hidden_names_used(nb) == {3: ['Path']}

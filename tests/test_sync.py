@@ -1,10 +1,13 @@
 "The library is what the notebooks export, the notebooks are clean, and README and CI agree with index.ipynb."
 import re, shutil, subprocess, sys
 from pathlib import Path
+from types import SimpleNamespace
+from nbdev.config import get_config
 
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
 from make_readme import readme
+import colab_check, repo_urls
 
 def test_export_and_clean_change_nothing(tmp_path):
     for d in ('nbs', 'spiking_sae'): shutil.copytree(ROOT/d, tmp_path/d, ignore=shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints'))
@@ -23,3 +26,22 @@ def test_readme_is_made_from_index():
 def test_ci_runs_the_readme_test_command():
     cmd = re.search(r'```sh\n(pip install -e .*pytest.*)\n```', (ROOT/'README.md').read_text()).group(1)
     assert cmd in (ROOT/'.ci'/'run').read_text().splitlines()
+
+def test_links_follow_settings():
+    "Colab badges, Colab links and install commands name settings.ini's user/repo (tools/repo_urls.py)"
+    stale = repo_urls.stale(ROOT)
+    assert not stale, f"{[p.name for p in stale]} link to another repository than settings.ini's: run `python tools/repo_urls.py`"
+
+def test_links_follow_a_new_owner():
+    "Changing settings.ini's user and repo is all it takes: every link of ours follows, and no one else's"
+    cfg, new = get_config(path=ROOT), SimpleNamespace(user='acme-lab', repo='sae', branch='dev')
+    text = (ROOT/'nbs'/'index.ipynb').read_text()
+    mine = text.count(f'{cfg.user}/{cfg.repo}')
+    out = repo_urls.fix(text, new)
+    assert mine > 10 and out.count(f'{cfg.user}/{cfg.repo}') == 0
+    assert out.count('colab.research.google.com/github/acme-lab/sae/blob/dev/nbs/') + out.count('git+https://github.com/acme-lab/sae') == mine
+    assert out.count('snntorch') == text.count('snntorch')
+
+def test_one_install_cell():
+    "Every notebook installs the same things on Colab: the package from settings.ini's repo, and fastcore"
+    assert colab_check.install_command(ROOT) == ['fastcore', str(ROOT)]

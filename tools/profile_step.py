@@ -1,7 +1,7 @@
 """Where one training step of each engine spends its time: convolutions, BatchNorm, everything else.
 
     python tools/profile_step.py [--batch-size 250] [--num-steps 5] [--threads 2] [--warmup 2] [--steps 1]
-                                 [--out nbs/profile.json]
+                                 [--out spiking_sae/results/profile.json]
 
 Run it on an idle machine: other processes on the same cores stretch every operator unevenly, and the
 shares come out wrong. It builds a reference `SAE` and a `FastSAE` with the same weights, as the
@@ -11,8 +11,8 @@ steps of each with `torch.profiler` on `--threads` threads and averages them. An
 convolution (forward or backward, transposed included) or as BatchNorm when it, or an operator or
 autograd node it runs inside, is named so; everything else — LIF neurons, linear layers, the loss,
 AdamW, copies, Python between operators — is the rest of the step. Seconds per category per engine go
-to nbs/profile.json, which `09_fast` renders; the profiler adds some overhead to every operator, so the
-totals run a little above the benchmark's step times (`spiking-sae bench > nbs/bench.json`)."""
+to spiking_sae/results/profile.json, which `09_fast` renders; the profiler adds some overhead to every operator, so the
+totals run a little above the benchmark's step times (`spiking-sae bench > spiking_sae/results/bench.json`)."""
 import argparse, json, platform, re
 from pathlib import Path
 import torch
@@ -23,7 +23,7 @@ from spiking_sae.fast import FastSAE, keep_big_blocks
 from spiking_sae.model import SAE
 from spiking_sae.train import make_optimizer, train_step
 
-OUT = Path(__file__).resolve().parent.parent/'nbs'/'profile.json'
+OUT = Path(__file__).resolve().parent.parent/'spiking_sae'/'results'/'profile.json'
 CATEGORIES = {'convolutions': re.compile(r'conv(?!ert)', re.I), 'batchnorm': re.compile(r'batch_?norm', re.I)}
 ROOT = 'train_step' # the record_function label around each profiled step
 

@@ -9,7 +9,7 @@ run is measured; an interrupted one is resumed and a missing one trained, when i
 results file, which this script wrote when that run was there, and the file says so under "reused";
 otherwise it says "not run". Baselines are always measured again. Everything is measured on the whole
 test set by `spiking_sae.evaluation.quality`; the markdown table is printed and the numbers kept in
-nbs/results.json, which the home page shows."""
+spiking_sae/results/results.json, which the home page shows."""
 import argparse, json
 from pathlib import Path
 from spiking_sae.cli import main as cli
@@ -61,7 +61,7 @@ if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--fashion-dir', default='/usr/share/datasets/fashion-mnist', help="Fashion-MNIST IDX files; missing: torchvision download")
     p.add_argument('--runs', default='runs', type=Path)
-    p.add_argument('--out', default='nbs/results.json', type=Path, help="where the numbers go (the home page reads nbs/results.json)")
+    p.add_argument('--out', default='spiking_sae/results/results.json', type=Path, help="where the numbers go (the home page reads spiking_sae/results/results.json)")
     p.add_argument('--train', nargs='+', choices=TRAINED, default=TRAINED, help="rows that may be trained when their run is missing")
     p.add_argument('--no-train', action='store_true', help="train nothing: measure the runs already finished, reuse the rest")
     a = p.parse_args()

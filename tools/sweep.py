@@ -1,13 +1,13 @@
 """The recipe sweep: variants of a base recipe trained with `fit` on the same data, each measured on the whole test set.
 
-    python tools/sweep.py STAGE [STAGE ...] [--out nbs/sweep.json] [--only VARIANT ...] [--fashion-dir DIR] [--threads N] [--list]
+    python tools/sweep.py STAGE [STAGE ...] [--out spiking_sae/results/sweep.json] [--only VARIANT ...] [--fashion-dir DIR] [--threads N] [--list]
 
 A stage (see STAGES) names its data (the embedded MNIST sample, or the first N Fashion-MNIST training
 images; always the whole test set), a number of epochs, a base recipe (a preset plus changes), seeds,
 and variants: each a set of changes to the base. Every run is one JSON record in --out, keyed by
 stage, variant and seed; a record already there is not run again, so an interrupted sweep carries
 on where it stopped and a finished one re-prints its table without training. The notebooks render
-their tables and figures from that file (nbs/sweep.json); nothing is pasted.
+their tables and figures from that file (spiking_sae/results/sweep.json); nothing is pasted.
 
 Each record holds the changes, the data, the test MSE after every epoch, the final `quality`
 (MSE, PSNR, SSIM), the test MSE of every step's membrane (stages 5 and later), the latent's mean
@@ -121,7 +121,7 @@ def main(stages, out:Path, fashion_dir:str, only=None):
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('stages', nargs='*')
-    p.add_argument('--out', type=Path, default=Path('nbs/sweep.json'))
+    p.add_argument('--out', type=Path, default=Path('spiking_sae/results/sweep.json'))
     p.add_argument('--fashion-dir', default=FASHION, help="Fashion-MNIST IDX files; missing: torchvision download")
     p.add_argument('--threads', type=int, help="torch CPU threads (default: torch's)")
     p.add_argument('--only', nargs='+', metavar='VARIANT', help="run only these variants (names as in the table); "
