@@ -68,6 +68,8 @@ def run_notebook(path:Path, specs:KernelSpecManager, timeout:int=900) -> dict:
         t, error = time.time(), ''
         try: client.execute()
         except Exception as e: error = first_error(nb) or f"{type(e).__name__}: {str(e).strip().splitlines()[-1]}"[:300]
+        finally:
+            if km.has_kernel: km.shutdown_kernel(now=True) # a client handed a kernel manager leaves it running
     return dict(notebook=path.name, ok=not error, seconds=round(time.time() - t, 1), error=error)
 
 def main(argv=None):
