@@ -11,12 +11,12 @@ from torch.utils.data import DataLoader, Dataset
 from .idx import load_idx
 from .data import ImageSet, get_data, sample_dir, torchvision_raw, tutorial_tfms, resolve_dataset
 from .model import SAE
-from .train import TrainConfig, Run, make_optimizer, train_step, train_epoch, get_device
-from .fast import FastSAE, keep_big_blocks, triton_works
+from .train import TrainConfig, Run, PRECISIONS, make_optimizer, train_step, train_epoch, get_device, grad_scaler, autocast_for
+from .fast import FastSAE, compiled, tune_cpu_allocator, triton_works
 
 # %% auto #0
-__all__ = ['TUTORIAL', 'PEAK_FP32_TFLOPS', 'sync', 'interleaved_times', 'peak_memory', 'layer_flops', 'train_flops',
-           'peak_gflops', 'TutorialDigits', 'raw_train', 'tutorial_epoch', 'our_epoch', 'run_bench']
+__all__ = ['TUTORIAL', 'sync', 'interleaved_times', 'peak_memory', 'layer_flops', 'train_flops', 'matmul_peak', 'TutorialDigits',
+           'raw_train', 'tutorial_epoch', 'our_epoch', 'variant', 'spike_flips', 'run_bench']
 
 # %% ../nbs/10_bench.ipynb #2a47b32e
 TUTORIAL = TrainConfig() # the recipe both engines are timed with
@@ -87,15 +87,21 @@ def train_flops(model:SAE, batch_size:int) -> dict:
     return {'reference': ref, 'fast': ref - batch_size * (T - 1) * (2 * first + 3 * last)}
 
 # %% ../nbs/10_bench.ipynb #eae000bd
-PEAK_FP32_TFLOPS = [('H200', 67.), ('H100 PCIe', 51.), ('H100', 67.), ('A100', 19.5), ('L40S', 91.6),
-                    ('L4', 30.3), ('A10', 31.2), ('T4', 8.1), ('V100', 15.7), ('RTX 4090', 82.6),
-                    ('RTX 3090', 35.6)]
+def _matmul_s(device, precision:str, n:int, reps:int) -> float:
+    "Seconds of the fastest of `reps` products of two `n`×`n` matrices"
+    a, b = (torch.randn(n, n, device=device).to(PRECISIONS[precision]) for _ in range(2))
+    return min(interleaved_times({'mm': lambda: a @ b}, reps, 1, device)['mm'])
 
-def peak_gflops(device) -> float|None:
-    "Dense float32 peak of a known CUDA device in GFLOP/s, else None"
-    if torch.device(device).type != 'cuda': return None
-    name = torch.cuda.get_device_name(device)
-    return next((tf * 1000 for k, tf in PEAK_FP32_TFLOPS if k in name), None)
+def matmul_peak(device, precision:str='fp32', # 'fp32', 'bf16' or 'fp16'
+                n:int|None=None, # largest side of the matrices: 2048 on a CPU, 8192 on a GPU
+                reps:int=5) -> float:
+    "GFLOP/s of the fastest of `reps` square matrix products in `precision` on `device`"
+    device, size = torch.device(device), 256
+    top = n or (8192 if device.type == 'cuda' else 2048)
+    # grow the side while one product takes under 50 ms: where a precision is emulated, 256 is plenty
+    while size < top and _matmul_s(device, precision, size, 1) < 0.05: size *= 2
+    size = min(size, top)
+    return 2 * size**3 / _matmul_s(device, precision, size, reps) / 1e9
 
 # %% ../nbs/10_bench.ipynb #351d0586
 class TutorialDigits(Dataset):
@@ -131,14 +137,28 @@ def our_epoch(model:SAE, data:ImageSet, batch_size:int, device, seed:int=0) -> f
     return time.perf_counter() - t0
 
 # %% ../nbs/10_bench.ipynb #15b1e846
-def _engines(device, num_steps, x, kernel=None):
-    "A reference `SAE` and a `FastSAE` (LIF scan `kernel`) with the same weights, each with its optimiser and step"
-    ref = SAE(num_steps=num_steps).to(device)
-    fast = FastSAE(**ref.config).to(device)
-    fast.load_state_dict(ref.state_dict()); fast.kernel = kernel
-    opts = {'reference': make_optimizer(ref, TUTORIAL), 'fast': make_optimizer(fast, TUTORIAL)}
-    models = {'reference': ref, 'fast': fast}
-    return models, {k: (lambda k=k: train_step(models[k], opts[k], x)) for k in models}
+def variant(engine:str, precision:str, compiled:bool=False) -> str:
+    "A variant's name: 'fast bf16', 'reference fp32 compiled' ..."
+    return f"{engine} {precision}" + (' compiled' if compiled else '')
+
+def _variants(device, num_steps, x, kernel, precisions, compile) -> dict:
+    "Each engine × precision (× compiled), from the same initial weights: name → (model, one training step)"
+    base, out = SAE(num_steps=num_steps).to(device), {}
+    for comp in ((False, True) if compile else (False,)):
+        for engine, cls in (('reference', SAE), ('fast', FastSAE)):
+            for prec in precisions:
+                m = (compiled(cls) if comp else cls)(**base.config).to(device)
+                m.load_state_dict(base.state_dict())
+                if engine == 'fast': m.kernel = kernel
+                opt, scaler = make_optimizer(m, TUTORIAL), grad_scaler(device, prec)
+                out[variant(engine, prec, comp)] = (m, lambda m=m, o=opt, p=prec, s=scaler: train_step(m, o, x, precision=p, scaler=s))
+    return out
+
+@torch.no_grad()
+def spike_flips(model, x, precision:str, like:dict) -> int:
+    "How many spikes of `model` on `x` under `precision` (training mode) differ from the spike trains `like`"
+    with autocast_for(x.device, precision): trains, _ = model.train().spike_trains(x)
+    return sum(int((trains[k] != like[k]).sum()) for k in like)
 
 def _same_spikes(models, x) -> tuple[bool, float]:
     "Same spikes in every LIF layer of both engines on `x`, in train and eval mode? The largest output gap"
@@ -162,33 +182,50 @@ def _device_name(device) -> str:
 # %% ../nbs/10_bench.ipynb #54bf3c5f
 def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
               batch_size:int=250, num_steps:int=5, # the tutorial's B and T
-              steps:int=10, warmup:int=3, # timed and untimed training steps per engine
+              steps:int=10, warmup:int=3, # timed and untimed training steps per variant
               dataset:str='sample', data_dir=None, # data source, as for `get_data`
-              epoch:bool=True, # also time one epoch end to end, both ways
-              kernel:str|None=None # the fast engine's LIF scan: None picks one, or 'torch' / 'triton'
+              epoch:bool=True, # also time one epoch end to end, the tutorial's way and ours
+              kernel:str|None=None, # the fast engine's LIF scan: None picks one, or 'torch' / 'triton'
+              precisions=('fp32',), # each engine is timed in each of these; 'fp32' must be one
+              compile:bool=False # also time each engine and precision compiled (`fast.compiled`)
              ) -> dict:
-    "Reference `SAE` vs `FastSAE`: time, memory and FLOP rate per training step, and one epoch end to end"
+    "Engines × precisions (× compiled) side by side: time, memory, FLOP rate and spikes per training step"
+    if 'fp32' not in precisions: raise ValueError(f"precisions must include 'fp32', the yardstick; got {list(precisions)}")
     device = get_device(device)
-    tuned = keep_big_blocks() if device.type == 'cpu' else False
+    tuned = tune_cpu_allocator() if device.type == 'cpu' else False
     t0 = time.perf_counter(); trn, _ = get_data(dataset, data_dir); prepare_s = time.perf_counter() - t0
     x = trn.x[:batch_size].to(device)
-    models, steps_fn = _engines(device, num_steps, x, kernel)
-    same, diff = _same_spikes(models, x)
-    times = interleaved_times(steps_fn, steps, warmup, device)
+    vs = _variants(device, num_steps, x, kernel, precisions, compile)
+    ref, fast = vs['reference fp32'][0], vs['fast fp32'][0]
+    same, diff = _same_spikes({'reference': ref, 'fast': fast}, x)
+    with torch.no_grad(): like, _ = ref.train().spike_trains(x)
+    flips = {k: spike_flips(m, x, k.split()[1], like) for k, (m, _) in vs.items()}
+    first = {}
+    for k, (m, f) in vs.items():
+        sync(device); t = time.perf_counter(); f(); sync(device); first[k] = time.perf_counter() - t
+    times = interleaved_times({k: f for k, (m, f) in vs.items()}, steps, warmup, device)
     med = {k: statistics.median(v) for k, v in times.items()}
-    mem = {k: peak_memory(f, device) for k, f in steps_fn.items()}
-    flops, peak = train_flops(models['reference'], len(x)), peak_gflops(device)
-    gflops = {k: flops[k] / med[k] / 1e9 for k in med}
-    known = None not in mem.values() and mem['fast'] > 0
+    mem = {k: peak_memory(f, device) for k, (m, f) in vs.items()}
+    flops = train_flops(ref, len(x))
+    peaks = {p: matmul_peak(device, p) for p in precisions}
+    mb = lambda v: None if v is None else v / 2**20
+    out = {k: dict(step_s=med[k], ratio=med['reference fp32'] / med[k], images_per_s=len(x) / med[k],
+                   gflops=flops[k.split()[0]] / med[k] / 1e9,
+                   peak_fraction=flops[k.split()[0]] / med[k] / 1e9 / peaks[k.split()[1]],
+                   peak_mem_mb=mb(mem[k]), spike_flips=flips[k], first_step_s=first[k], step_s_all=times[k])
+           for k in vs}
+    known = mem['fast fp32'] not in (None, 0) and mem['reference fp32'] is not None
     res = dict(device=str(device), device_name=_device_name(device), torch=torch.__version__,
                threads=torch.get_num_threads(), malloc_tuned=tuned, batch_size=len(x), num_steps=num_steps,
-               steps=steps, warmup=warmup, kernel=kernel or _kernel_used(device), identical_spikes=same, max_abs_diff=diff,
-               step_s=med, speedup=med['reference'] / med['fast'], step_s_all=times,
-               images_per_s={k: len(x) / v for k, v in med.items()},
-               peak_mem_mb={k: None if v is None else v / 2**20 for k, v in mem.items()},
-               mem_ratio=mem['reference'] / mem['fast'] if known else None,
-               gflop_per_step={k: v / 1e9 for k, v in flops.items()}, gflops=gflops, peak_gflops=peak,
-               utilization={k: v / peak for k, v in gflops.items()} if peak else None, epoch=None)
+               steps=steps, warmup=warmup, kernel=kernel or _kernel_used(device), identical_spikes=same,
+               max_abs_diff=diff, spikes=sum(v.numel() for v in like.values()),
+               step_s={'reference': med['reference fp32'], 'fast': med['fast fp32']},
+               speedup=med['reference fp32'] / med['fast fp32'],
+               peak_mem_mb={'reference': mb(mem['reference fp32']), 'fast': mb(mem['fast fp32'])},
+               mem_ratio=mem['reference fp32'] / mem['fast fp32'] if known else None,
+               gflop_per_step={k: v / 1e9 for k, v in flops.items()},
+               gflops={e: out[f'{e} fp32']['gflops'] for e in ('reference', 'fast')},
+               peak_gflops=peaks, variants=out, epoch=None)
     if epoch: res['epoch'] = _bench_epoch(device, batch_size, num_steps, dataset, data_dir, trn, prepare_s)
     return res
 

@@ -11,10 +11,10 @@ from pathlib import Path
 from .data import DATASETS, get_data, get_split
 from .model import SAE
 from .evaluation import save_grid
-from .train import LOSSES, TrainConfig, get_device
+from .train import LOSSES, PRECISIONS, TrainConfig, get_device
 from .recipes import PRESETS, DEFAULT_PRESET
 from .analysis import SWEEP_STEPS, report
-from .fast import FastSAE, keep_big_blocks
+from .fast import FastSAE, compiled
 from .bench import run_bench
 from .runs import TrainingInterrupted, train_in, load_checkpoint, load_model
 
@@ -35,6 +35,8 @@ def _add_data_args(p, engine=True):
     p.add_argument('--kernel', default='auto', choices=KERNELS,
                    help="the fast engine's LIF scan: auto (default: Triton on CUDA once it has proved itself, "
                         "else PyTorch), torch, or triton")
+    p.add_argument('--compile', action='store_true',
+                   help="torch.compile the model (the first step compiles, which takes a while)")
 
 def _yes_no(s:str) -> bool:
     "'true'/'false' (also yes/no, 1/0) as a bool; `type=bool` would read 'false' as True"
@@ -49,6 +51,8 @@ def _add_config_args(p):
         if f.name == 'channels': p.add_argument('--channels', type=int, nargs=3,
                                                 help="channels of the three conv layers")
         elif f.name == 'loss': p.add_argument('--loss', choices=list(LOSSES), help="training loss")
+        elif f.name == 'precision': p.add_argument('--precision', choices=list(PRECISIONS),
+                                                   help="fp32, or bf16 / fp16 mixed precision (fp16: CUDA only)")
         else: p.add_argument('--' + f.name.replace('_', '-'), type=_arg_type(getattr(TrainConfig(), f.name)),
                              help=f"default: the preset's ({getattr(PRESETS[DEFAULT_PRESET], f.name)} "
                                   f"in '{DEFAULT_PRESET}')")
@@ -91,6 +95,9 @@ def parser() -> argparse.ArgumentParser:
         b.add_argument(o, type=int, default=d)
     b.add_argument('--no-epoch', action='store_true', help="skip the end-to-end epoch comparison")
     b.add_argument('--kernel', default='auto', choices=KERNELS, help="the fast engine's LIF scan (as for train)")
+    b.add_argument('--precision', nargs='+', default=['fp32'], choices=list(PRECISIONS),
+                   help="time each engine in each of these (default: fp32); fp32 is always included")
+    b.add_argument('--compile', action='store_true', help="also time each engine and precision compiled")
     return p
 
 # %% ../nbs/12_cli.ipynb #6ae04755
@@ -118,14 +125,14 @@ def _announce(args, train, test):
 
 # %% ../nbs/12_cli.ipynb #edae5737
 def _engine(args, device):
-    "The model class `args` asks for, its LIF scan pinned if asked, with the allocator tuned for it on the CPU"
+    "The model class `args` asks for: the engine, its LIF scan pinned if asked, compiled if asked"
     if args.kernel != 'auto' and args.engine != 'fast':
         raise ValueError(f"--kernel {args.kernel} applies to the fast engine only: drop it, or use --engine fast")
     if args.kernel == 'triton' and device.type != 'cuda':
         raise ValueError(f"--kernel triton needs a CUDA device, and this runs on {device}: use --kernel torch or auto")
-    if args.engine == 'fast' and device.type == 'cpu': keep_big_blocks()
-    if args.kernel == 'auto': return ENGINES[args.engine]
-    return type(f'FastSAE', (FastSAE,), dict(kernel=args.kernel, __doc__=FastSAE.__doc__))
+    cls = ENGINES[args.engine]
+    if args.kernel != 'auto': cls = type('FastSAE', (FastSAE,), dict(kernel=args.kernel, __doc__=FastSAE.__doc__))
+    return compiled(cls) if args.compile else cls
 
 # %% ../nbs/12_cli.ipynb #6f52935c
 def train_cmd(args):
@@ -172,7 +179,8 @@ def reconstruct_cmd(args):
 def bench_cmd(args):
     "Reference vs fast engine, side by side in this process, as JSON"
     res = run_bench(args.device, args.batch_size, args.num_steps, args.steps, args.warmup, args.dataset,
-                    args.data_dir, epoch=not args.no_epoch, kernel=None if args.kernel == 'auto' else args.kernel)
+                    args.data_dir, epoch=not args.no_epoch, kernel=None if args.kernel == 'auto' else args.kernel,
+                    precisions=tuple(dict.fromkeys(['fp32', *args.precision])), compile=args.compile)
     print(json.dumps(res, indent=2))
     return res
 

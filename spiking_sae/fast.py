@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_fast.ipynb #36c8369c
 from __future__ import annotations
-import ctypes, math, warnings
+import ctypes, inspect, math, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 import snntorch as snn
 from .model import SAE, SAEOutput, check_input
@@ -13,7 +13,8 @@ except Exception: triton = None # optional: only the CUDA scan uses it
 
 # %% auto #0
 __all__ = ['atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'triton_works', 'update_running_stats', 'bn_over_time', 'per_step',
-           'never_fires', 'decayed_deconv', 'lif_consts', 'FastSAE', 'keep_big_blocks']
+           'never_fires', 'decayed_deconv', 'keep_big_blocks', 'tune_cpu_allocator', 'lif_consts', 'FastSAE',
+           'compiled']
 
 # %% ../nbs/09_fast.ipynb #35d569ba
 def atan_grad(u, # membranes `(B, T, ...)`
@@ -58,6 +59,7 @@ def lif_scan(x, # input currents `(B, T, N)`; the last dimension must be contigu
             ) -> tuple[torch.Tensor, torch.Tensor]:
     "Spikes and membranes `(B, T, N)` of LIF neurons with subtract reset, all steps in one call"
     if kernel is None: kernel = 'triton' if x.is_cuda and triton_works(x.device) else 'torch'
+    if x.dtype in (torch.bfloat16, torch.float16): x = x.float() # under autocast, membranes still add up in fp32
     return (TritonLIF if kernel == 'triton' else LIFScan).apply(x, beta, threshold, slope)
 
 # %% ../nbs/09_fast.ipynb #50c23a8f
@@ -172,7 +174,7 @@ def bn_over_time(bn:nn.BatchNorm2d, h, # `(B·S, C, H, W)`, row b·S + s; S is 1
     if not bn.training:
         return F.batch_norm(h, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0., bn.eps)
     S, C = len(h) // B, bn.num_features
-    mean, var = h.new_zeros(S*C), h.new_ones(S*C)
+    mean, var = bn.running_mean.new_zeros(S*C), bn.running_var.new_ones(S*C) # fp32 also under autocast
     out = F.batch_norm(h.view(B, S*C, *h.shape[2:]), mean, var, bn.weight.repeat(S), bn.bias.repeat(S),
                        True, 1., bn.eps)
     update_running_stats(bn, mean.view(S, C), var.view(S, C), T)
@@ -201,6 +203,21 @@ def decayed_deconv(deconv:nn.ConvTranspose2d, h, # last hidden spikes `(B·T, C,
     return F.conv_transpose2d(hs, deconv.weight, bias, deconv.stride, deconv.padding, deconv.output_padding,
                               deconv.groups, deconv.dilation)
 
+# %% ../nbs/09_fast.ipynb #b3c59322
+def keep_big_blocks(limit:int=1<<30) -> bool:
+    "Ask glibc to keep freed blocks of up to `limit` bytes for reuse, not unmap them; False if unsupported"
+    try: libc = ctypes.CDLL('libc.so.6')
+    except OSError: return False
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, limit)) and bool(libc.mallopt(M_TRIM_THRESHOLD, limit))
+
+_TUNED = {} # whether `tune_cpu_allocator` ran, and what `keep_big_blocks` said
+
+def tune_cpu_allocator() -> bool:
+    "`keep_big_blocks()`, once per process; what it returned"
+    if 'ok' not in _TUNED: _TUNED['ok'] = keep_big_blocks()
+    return _TUNED['ok']
+
 # %% ../nbs/09_fast.ipynb #6b8732a2
 def lif_consts(model:nn.Module) -> dict:
     "β (clamped to [0, 1]) and θ of every `Leaky` layer of `model`, as Python floats, in one transfer"
@@ -212,6 +229,7 @@ def lif_consts(model:nn.Module) -> dict:
 class FastSAE(SAE):
     "`SAE` computed layer by layer over all time steps: same parameters, same spikes, same outputs"
     kernel = None # the LIF scan: None picks one (`lif_scan`); 'torch' or 'triton' set on a model pins it
+    tune_allocator = True # on the CPU, `tune_cpu_allocator()` at the first run (a process-wide glibc setting)
     def forward(self, x, # images `(B, C, S, S)`
                 record:bool=False # also return every step's output membrane and the latent spikes
                ) -> torch.Tensor|SAEOutput:
@@ -228,6 +246,7 @@ class FastSAE(SAE):
            ) -> torch.Tensor|SAEOutput:
         "The forward pass, layer by layer"
         check_input(x, self.config)
+        if self.tune_allocator and x.device.type == 'cpu': tune_cpu_allocator()
         B, T, slope, consts = len(x), self.num_steps, self.config['slope'], lif_consts(self)
         trains = {} if trains is None and record else trains
         deconv, out = self.decoder.out_conv, self.decoder.out_lif
@@ -258,10 +277,13 @@ class FastSAE(SAE):
         out = self.run(x, record=record, trains=trains)
         return {k: v.view(B, T, *v.shape[1:]).transpose(0, 1) for k, v in trains.items()}, out
 
-# %% ../nbs/09_fast.ipynb #b3c59322
-def keep_big_blocks(limit:int=1<<30) -> bool:
-    "Ask glibc to keep freed blocks of up to `limit` bytes for reuse, not unmap them; False if unsupported"
-    try: libc = ctypes.CDLL('libc.so.6')
-    except OSError: return False
-    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
-    return bool(libc.mallopt(M_MMAP_THRESHOLD, limit)) and bool(libc.mallopt(M_TRIM_THRESHOLD, limit))
+# %% ../nbs/09_fast.ipynb #4667ae90
+def compiled(cls:type # `SAE`, `FastSAE`, or another model class
+            ) -> type:
+    "A subclass of `cls` whose instances `torch.compile` themselves when built; same parameters, same results"
+    def __init__(self, *args, **kwargs):
+        cls.__init__(self, *args, **kwargs)
+        self.compile()
+    sub = type(f'Compiled{cls.__name__}', (cls,), dict(__init__=__init__, __doc__=f"`{cls.__name__}`, compiled"))
+    sub.__signature__ = inspect.signature(cls) # what `load_model` and the checks read the defaults from
+    return sub

@@ -45,7 +45,8 @@ def save_checkpoint(path, run:Run,
     "Write all of `run` to `path` atomically, an unfinished epoch included"
     ckpt = dict(model=run.model.state_dict(), optimizer=run.opt.state_dict(), model_config=run.model.config,
                 train_config=asdict(run.cfg), epoch=len(run.history), history=run.history, data=data,
-                rng=rng_state(run.gen), partial=run.partial)
+                rng=rng_state(run.gen), partial=run.partial,
+                scaler=run.scaler.state_dict() if run.scaler is not None else None)
     atomic_write(Path(path), lambda p: torch.save(ckpt, p))
 
 # %% ../nbs/11_runs.ipynb #48fb45f6
@@ -168,6 +169,7 @@ def resume_run(path, cfg:TrainConfig, data:dict, device=None, cls=SAE) -> Run:
     run = Run.start(cfg, device, cls)
     run.model.load_state_dict(ckpt['model']); run.opt.load_state_dict(ckpt['optimizer'])
     set_rng_state(ckpt['rng'], run.gen)
+    if run.scaler is not None and ckpt.get('scaler'): run.scaler.load_state_dict(ckpt['scaler'])
     run.history, run.partial = ckpt['history'], ckpt['partial']
     return run
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_train.ipynb #cd6fa183
 from __future__ import annotations
-import math, time
+import contextlib, math, time, warnings
 from dataclasses import dataclass, field
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
@@ -15,8 +15,9 @@ from .evaluation import quality
 from .time_loss import time_avg_loss
 
 # %% auto #0
-__all__ = ['LOSSES', 'TrainConfig', 'init_output', 'lr_at', 'set_lr', 'final_step_loss', 'get_device', 'make_optimizer',
-           'train_step', 'Run', 'train_epoch', 'TrainingStopped', 'train_run', 'fit', 'plot_losses']
+__all__ = ['LOSSES', 'PRECISIONS', 'TrainConfig', 'init_output', 'lr_at', 'set_lr', 'final_step_loss', 'get_device',
+           'make_optimizer', 'cpu_has_bf16', 'autocast_for', 'grad_scaler', 'train_step', 'Run', 'train_epoch',
+           'TrainingStopped', 'train_run', 'fit', 'plot_losses']
 
 # %% ../nbs/05_train.ipynb #3eaa7bc2
 @dataclass
@@ -40,6 +41,7 @@ class TrainConfig:
     out_bias: str = 'default' # its initial bias: 'default' (PyTorch's random one) or 'zero'
     schedule: str = 'constant' # learning rate: 'constant' (the tutorial), or 'cosine' decay to 0 over the run
     double_lif: bool = True # the tutorial's two LIF layers in a row after the latent; False: one (`Decoder`)
+    precision: str = 'fp32' # arithmetic of training steps: 'fp32' (the tutorial), or 'bf16' / 'fp16' autocast
 
     def model_kwargs(self) -> dict:
         "The arguments `SAE` takes"
@@ -92,14 +94,48 @@ def make_optimizer(model:nn.Module, cfg:TrainConfig) -> torch.optim.Optimizer:
     "AdamW with the learning rate and weight decay of `cfg` (the tutorial's optimiser)"
     return torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
 
+# %% ../nbs/05_train.ipynb #5d899024
+PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
+
+_WARNED = [] # whether `autocast_for` said that this CPU emulates bf16
+
+def cpu_has_bf16() -> bool|None:
+    "Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX flags in /proc/cpuinfo); None where unknown"
+    try: flags = next(l for l in open('/proc/cpuinfo') if l.startswith('flags')).split()
+    except (OSError, StopIteration): return None
+    return 'avx512_bf16' in flags or 'amx_bf16' in flags
+
+def autocast_for(device, precision:str='fp32'):
+    "`torch.autocast` to `precision` on `device`, or a context that changes nothing for 'fp32'"
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
+    device = torch.device(device)
+    if precision == 'fp16' and device.type != 'cuda':
+        raise ValueError(f"precision 'fp16' needs a CUDA device, and this runs on {device}: use 'bf16' "
+                         "(--precision bf16), which needs no gradient scaler, or 'fp32'")
+    if precision == 'fp32': return contextlib.nullcontext()
+    if precision == 'bf16' and device.type == 'cpu' and cpu_has_bf16() is False and not _WARNED:
+        _WARNED.append(True) # once per process
+        warnings.warn("this CPU has no bf16 arithmetic (neither AVX512-BF16 nor AMX in /proc/cpuinfo), so "
+                      "bf16 is emulated here, many times slower than fp32: use fp32 on this machine", stacklevel=2)
+    return torch.autocast(device.type, dtype=PRECISIONS[precision])
+
+def grad_scaler(device, precision:str):
+    "The gradient scaler `precision` needs on `device`: a `torch.amp.GradScaler` for fp16, else None"
+    autocast_for(device, precision)
+    return torch.amp.GradScaler(torch.device(device).type) if precision == 'fp16' else None
+
 # %% ../nbs/05_train.ipynb #2f85f675
 def train_step(model:nn.Module, opt:torch.optim.Optimizer, x, # a batch of images
-               loss_fn=final_step_loss) -> torch.Tensor:
+               loss_fn=final_step_loss,
+               precision:str='fp32', # 'fp32', or 'bf16' / 'fp16' mixed precision (`autocast_for`)
+               scaler=None # a `torch.amp.GradScaler`, which fp16 needs
+              ) -> torch.Tensor:
     "One update of `model` on the batch `x`: loss, gradient, optimiser step; the loss"
-    loss = loss_fn(model, x)
+    with autocast_for(x.device, precision): loss = loss_fn(model, x)
     opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
+    if scaler is None: loss.backward(); opt.step()
+    else: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
     return loss
 
 # %% ../nbs/05_train.ipynb #80bbe4f0
@@ -112,14 +148,17 @@ class Run:
     gen: torch.Generator # draws each epoch's order of the training images
     history: list = field(default_factory=list) # one dict per finished epoch
     partial: dict|None = None # where an unfinished epoch stopped: its `order`, `batches_done`, `loss_sum`
+    scaler: torch.amp.GradScaler|None = None # fp16's gradient scaler (`grad_scaler`)
 
     @classmethod
     def start(cls, cfg:TrainConfig, device=None, model_cls=SAE) -> Run:
         "A new run of `cfg`: seeded initial weights, their optimiser and the shuffling generator, on `device`"
         torch.manual_seed(cfg.seed)
         model = init_output(model_cls(**cfg.model_kwargs()), cfg.out_init, cfg.out_bias)
-        model = model.to(get_device(device))
-        return cls(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(cfg.seed))
+        device = get_device(device)
+        model = model.to(device)
+        return cls(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(cfg.seed),
+                   scaler=grad_scaler(device, cfg.precision))
 
     @property
     def device(self) -> torch.device: return next(self.model.parameters()).device
@@ -142,7 +181,7 @@ def train_epoch(run:Run, data:ImageSet, # the training images, on the run's devi
     for x, _ in data.batches(cfg.batch_size, order=order, start=done):
         if stop is not None and stop(): break
         set_lr(run.opt, lr_at(cfg, len(run.history)*nb + done, cfg.epochs*nb))
-        total += train_step(run.model, run.opt, x, LOSSES[cfg.loss]).detach() * len(x)
+        total += train_step(run.model, run.opt, x, LOSSES[cfg.loss], cfg.precision, run.scaler).detach() * len(x)
         done += 1
         if pbar is not None: pbar.update(1)
     run.partial = None if done == nb else dict(order=order, batches_done=done, loss_sum=total.cpu())

@@ -33,7 +33,7 @@ def weights_path(name:str # a key of `PRETRAINED`
     return Path(str(files('spiking_sae')/'weights'/PRETRAINED[name]['file']))
 
 # %% ../nbs/13_pretrained.ipynb #a9049c5d
-def measured(name:str # 'results', 'sweep', 'bench' or 'profile'
+def measured(name:str # 'results', 'sweep', 'bench', 'precision' or 'profile'
             ) -> dict:
     "The measurements the docs show, as the scripts in `tools/` wrote them into `spiking_sae/results/`"
     folder = files('spiking_sae')/'results'

@@ -7,7 +7,7 @@
 1. the device, PyTorch and Triton, and whether the fused Triton LIF kernel proves equal to the plain scan
    there (`fast.triton_works`), with the warning it gives if not;
 2. every notebook that has `#| cuda` cells, run as a test with those cells on (`--flags cuda`);
-3. `spiking-sae bench` for each LIF scan of the fast engine against the reference engine;
+3. `spiking-sae bench`: the plain LIF scan; the default scan (Triton on a GPU) in every precision; compiled;
 4. `spiking-sae train` for 3 epochs on Fashion-MNIST with the default recipe, timed.
 
 On a GPU this takes a few minutes. `--device cpu` is the dry run: the same steps, sized down (small bench,
@@ -68,12 +68,15 @@ def main(argv=None):
         print(f"notebook {nb}: {'ok' if r['rc'] == 0 else 'FAILED'} in {r['seconds']} s", flush=True)
     small = [] if gpu else ['--batch-size', 32, '--steps', 2, '--warmup', 1, '--no-epoch']
     res['bench'] = {}
-    for kernel in (['torch', 'triton'] if gpu else ['torch']):
-        r = sh(cli('bench', '--device', a.device, '--kernel', kernel, *small), 900)
-        res['bench'][kernel] = json_out(r) or dict(ok=False, rc=r['rc'], stderr=r.get('stderr_tail') or r.get('error'))
-        b = res['bench'][kernel]
-        print(f"bench, {kernel} scan: " + (f"{b['step_s']['reference']:.4f} s reference, {b['step_s']['fast']:.4f} s fast per step "
-              f"({b['speedup']:.2f}x), identical spikes: {b['identical_spikes']}" if 'step_s' in b else 'FAILED'), flush=True)
+    runs = {'torch': ['--kernel', 'torch'],  # the plain scan, then the default (Triton on a GPU) in every precision, then compiled
+            'auto, all precisions': ['--kernel', 'auto', '--precision', 'fp32', 'bf16', *(['fp16'] if gpu else [])],
+            'auto, compiled': ['--kernel', 'auto', '--compile', '--no-epoch']}
+    for name, opts in runs.items():
+        r = sh(cli('bench', '--device', a.device, *opts, *small), 900)
+        res['bench'][name] = json_out(r) or dict(ok=False, rc=r['rc'], stderr=r.get('stderr_tail') or r.get('error'))
+        b = res['bench'][name]
+        print(f"bench, {name}: " + (', '.join(f"{k} {v['step_s']:.4f} s ({v['ratio']:.2f}x)" for k, v in b['variants'].items())
+              + f"; identical fp32 spikes: {b['identical_spikes']}" if 'variants' in b else 'FAILED'), flush=True)
     with tempfile.TemporaryDirectory() as d:
         data = ['--data-dir', a.fashion] if a.fashion.is_dir() else ['--dataset', 'fashion-mnist']
         r = sh(cli('train', *data, '--epochs', 3, '--device', a.device, '--out', Path(d)/'run', '--quiet',
@@ -86,7 +89,7 @@ def main(argv=None):
     print(f"train, 3 epochs of {run['train_images'] if run else '?'} Fashion-MNIST images: " +
           (f"{r['seconds']} s wall, epochs {res['train']['epoch_train_s']} s, test MSE {res['train']['test_mse']}" if run else 'FAILED'), flush=True)
     res['seconds'] = round(time.time() - t0, 1)
-    res['ok'] = (all(n['ok'] for n in res['notebooks'].values()) and all('step_s' in b for b in res['bench'].values())
+    res['ok'] = (all(n['ok'] for n in res['notebooks'].values()) and all('variants' in b for b in res['bench'].values())
                  and all(b.get('identical_spikes') for b in res['bench'].values()) and res['train']['ok'])
     a.out.write_text(json.dumps(res, indent=1) + '\n')
     print(f"{'passed' if res['ok'] else 'FAILED'} in {res['seconds']} s; wrote {a.out}")
