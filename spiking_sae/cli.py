@@ -7,19 +7,24 @@ from __future__ import annotations
 import argparse, json, sys
 from dataclasses import fields, replace
 from pathlib import Path
+import numpy as np, torch
+from PIL import Image
 
-from .data import DATASETS, get_data, get_split
+from . import __version__
+from .data import DATASETS, get_data, get_split, tutorial_tfms
 from .model import SAE
 from .evaluation import save_grid
-from .train import LOSSES, PRECISIONS, TrainConfig, get_device
+from .train import LOSSES, PRECISIONS, TrainConfig, check_field, check_limit, get_device
 from .recipes import PRESETS, DEFAULT_PRESET
 from .analysis import SWEEP_STEPS, report
 from .fast import FastSAE, compiled
 from .bench import run_bench
-from .runs import TrainingInterrupted, train_in, load_checkpoint, load_model
+from .runs import TrainingInterrupted, atomic_write, train_in, load_checkpoint, load_model, saved_config
+from .zoo import PRETRAINED, open_model
 
 # %% auto #0
-__all__ = ['ENGINES', 'KERNELS', 'parser', 'config_from_args', 'train_cmd', 'eval_cmd', 'reconstruct_cmd', 'bench_cmd', 'main']
+__all__ = ['ENGINES', 'KERNELS', 'parser', 'config_from_args', 'train_cmd', 'eval_cmd', 'reconstruct_cmd', 'read_images',
+           'spikes_file', 'save_spikes', 'encode_cmd', 'bench_cmd', 'main']
 
 # %% ../nbs/12_cli.ipynb #ab7941bd
 ENGINES = {'fast': FastSAE, 'reference': SAE}
@@ -27,7 +32,7 @@ KERNELS = ['auto', 'torch', 'triton']
 
 def _add_data_args(p, engine=True):
     p.add_argument('--dataset', default='auto', choices=DATASETS,
-                   help="data set (default: MNIST if available, else the embedded sample)")
+                   help="data set (default: a shipped model's own; else MNIST if available, else the embedded sample)")
     p.add_argument('--data-dir', help="a folder holding the four MNIST-format IDX files; overrides --dataset")
     p.add_argument('--device', help="cpu, cuda, cuda:1 ... (default: cuda when present)")
     if not engine: return
@@ -58,10 +63,15 @@ def _add_config_args(p):
                                   f"in '{DEFAULT_PRESET}')")
 
 # %% ../nbs/12_cli.ipynb #3b92faf5
+class _Parser(argparse.ArgumentParser):
+    "An `ArgumentParser` whose errors are one line: what is wrong, and where the usage is"
+    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
 def parser() -> argparse.ArgumentParser:
     "The `spiking-sae` argument parser"
-    p = argparse.ArgumentParser(prog='spiking-sae',
+    p = _Parser(prog='spiking-sae',
                                 description="Train and use a convolutional spiking autoencoder")
+    p.add_argument('--version', action='version', version=f"spiking-sae {__version__}")
     sub = p.add_subparsers(dest='command', required=True)
     t = sub.add_parser('train',
                        help="train a model; writes checkpoint, metrics.json, recon.png and losses.png")
@@ -74,11 +84,14 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument('--limit', type=int, help="train on the first N training images only (quick runs)")
     t.add_argument('--quiet', action='store_true', help="no progress bar")
     _add_data_args(t); _add_config_args(t)
-    for name, hlp in (('eval', "print a checkpoint's evaluation report on the test set as JSON"),
-                      ('reconstruct', "save test digits above their reconstructions")):
+    for name, hlp in (('eval', "print a model's evaluation report on the test set as JSON"),
+                      ('reconstruct', "save test images above their reconstructions"),
+                      ('encode', "save the latent spike trains of test images or image files (.npy or .pt)")):
         c = sub.add_parser(name, help=hlp)
-        c.add_argument('ckpt', help="a checkpoint.pt written by `spiking-sae train`")
+        c.add_argument('model', help=f"a pretrained model ({', '.join(PRETRAINED)}), a folder written by "
+                                     "save_pretrained, a run directory, or its checkpoint.pt")
         _add_data_args(c)
+        c.set_defaults(dataset=None) # None: the dataset a pretrained model names, else 'auto'
         if name == 'eval':
             c.add_argument('--baselines', action='store_true',
                            help="also score zeros, the mean training image and PCA, "
@@ -87,7 +100,12 @@ def parser() -> argparse.ArgumentParser:
                            help="also score the same weights run for 1 to 10 time steps")
         if name == 'reconstruct':
             c.add_argument('-o', '--output', default='reconstruction.png', help="PNG to write")
-            c.add_argument('-n', type=int, default=16, help="number of test digits")
+            c.add_argument('-n', type=int, default=16, help="number of test images")
+        if name == 'encode':
+            c.add_argument('-o', '--output', default='spikes.npy', help="file to write: .npy (NumPy) or .pt (PyTorch)")
+            c.add_argument('-n', type=int, default=1000, help="number of test images (default: 1000)")
+            c.add_argument('--images', nargs='+', metavar='FILE',
+                           help="image files to encode instead (any size or colour: made grey and resized)")
     b = sub.add_parser('bench', help="time reference and fast engines side by side (JSON)")
     _add_data_args(b, engine=False)
     b.set_defaults(dataset='sample')
@@ -106,9 +124,10 @@ def config_from_args(args) -> TrainConfig:
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
              if getattr(args, f.name, None) is not None}
     if 'channels' in given: given['channels'] = tuple(given['channels'])
+    for k, v in given.items(): check_field(k, v, '--' + k.replace('_', '-')) # named as typed
     if not getattr(args, 'resume', False): return replace(PRESETS[args.preset], **given)
-    saved = load_checkpoint(Path(args.out)/'checkpoint.pt')['train_config']
-    return replace(TrainConfig(**{**saved, 'channels': tuple(saved['channels'])}), **given)
+    path = Path(args.out)/'checkpoint.pt'
+    return replace(saved_config(load_checkpoint(path), path), **given)
 
 # %% ../nbs/12_cli.ipynb #f4571b96
 def _announce(args, train, test):
@@ -137,10 +156,11 @@ def _engine(args, device):
 # %% ../nbs/12_cli.ipynb #6f52935c
 def train_cmd(args):
     "Train, writing the run directory; prints the final metrics as JSON"
+    check_limit(args.limit, label='--limit')
     cfg = config_from_args(args)
     cls = _engine(args, get_device(args.device))
     train, test = get_data(args.dataset, args.data_dir, cfg.input_size)
-    if args.limit: train = train.subset(args.limit)
+    if args.limit is not None: train = train.subset(check_limit(args.limit, len(train), '--limit'))
     _announce(args, train, test)
     run = train_in(args.out, cfg, train, test, args.resume, args.device, progress=not args.quiet, cls=cls)
     out = dict(run_dir=str(Path(args.out)), engine=args.engine, data_source=test.source,
@@ -149,31 +169,81 @@ def train_cmd(args):
     return out
 
 # %% ../nbs/12_cli.ipynb #d850003f
-def _model_and_test(args):
-    "The checkpoint's model and the test set, both on the device"
+def _model(args):
+    "The model `args.model` names, on the device, built by the engine the options ask for"
     device = get_device(args.device)
-    model = load_model(args.ckpt, device, _engine(args, device))
-    test = get_split(args.dataset, args.data_dir, 'test', model.config['input_size'])
-    _announce(args, None, test)
-    return model, test.to(device)
+    model = open_model(args.model, device, _engine(args, device))
+    if args.dataset is None: args.dataset = model.meta.get('dataset', 'auto') if args.data_dir is None else 'auto'
+    return model
+
+def _test(args, model, split='test'):
+    "The split of the data the options name, sized for `model`, on its device"
+    data = get_split(args.dataset, args.data_dir, split, model.config['input_size'])
+    if split == 'test': _announce(args, None, data)
+    return data.to(next(model.parameters()).device)
+
+def _model_and_test(args):
+    "The model and the test set, both on the device"
+    model = _model(args)
+    return model, _test(args, model)
 
 def eval_cmd(args):
     "A checkpoint's `analysis.report` on the full test set, with baselines and steps sweep if asked, as JSON"
     model, test = _model_and_test(args)
-    train = (get_split(args.dataset, args.data_dir, 'train', model.config['input_size']).to(test.x.device)
-             if args.baselines else None)
+    train = _test(args, model, 'train') if args.baselines else None
     rep = report(model, test, train, steps=SWEEP_STEPS if args.steps_sweep else None)
-    out = dict(checkpoint=str(args.ckpt), data_source=test.source, test_images=len(test),
-               test_mse=rep['quality']['mse'], epochs_trained=load_checkpoint(args.ckpt)['epoch'], **rep)
+    out = dict(model=str(args.model), data_source=test.source, test_images=len(test),
+               test_mse=rep['quality']['mse'], epochs_trained=model.meta['epochs'], **rep)
+    if 'metrics' in model.meta: out['stated_metrics'] = model.meta['metrics'] # what its files say, to compare
     print(json.dumps(out, indent=2))
     return out
 
 def reconstruct_cmd(args):
-    "Save the first `n` test digits above their reconstructions"
+    "Save the first `n` test images above their reconstructions"
     model, test = _model_and_test(args)
     path = save_grid(model, test.x[:args.n], args.output)
     print(f"wrote {path}")
     return path
+
+# %% ../nbs/12_cli.ipynb #6e37285a
+def read_images(paths, # image files: PNG, JPEG ... of any size and colour
+                input_size:int=32 # side the model takes
+               ) -> torch.Tensor:
+    "Image files as a batch `(N, 1, S, S)` in [0, 1], through the same transform as the data sets (`tutorial_tfms`)"
+    tfm, out = tutorial_tfms(input_size), []
+    for f in paths:
+        try: out.append(tfm(Image.open(f).convert('RGB')))
+        except (OSError, ValueError) as e: raise ValueError(f"cannot read image {f}: {e}") from e
+    return torch.stack(out)
+
+def spikes_file(path) -> Path:
+    "`path`, if it names a file `save_spikes` can write, else a `ValueError` saying what can be written"
+    if Path(path).suffix not in ('.npy', '.pt'):
+        raise ValueError(f"-o {path}: the file must end in .npy (NumPy) or .pt (PyTorch)")
+    return Path(path)
+
+def save_spikes(spikes:torch.Tensor, path):
+    "Write spike trains as uint8 to `path`: NumPy's `.npy`, or PyTorch's `.pt` (a tensor, loadable with `weights_only=True`)"
+    path, s = spikes_file(path), spikes.to(torch.uint8).cpu()
+    def write(tmp):
+        if path.suffix == '.pt': return torch.save(s, tmp)
+        with open(tmp, 'wb') as f: np.save(f, s.numpy()) # a file object: `np.save` would add '.npy' to a name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, write)
+    return path
+
+def encode_cmd(args):
+    "Save the latent spike trains `(T, N, latent_dim)` of the first `n` test images, or of `--images`"
+    spikes_file(args.output) # before any work
+    model = _model(args)
+    if args.images: x, source = read_images(args.images, model.config['input_size']), f"{len(args.images)} image files"
+    else: test = _test(args, model); x, source = test.x[:args.n], test.source
+    device = next(model.parameters()).device
+    spikes = torch.cat([model.encode_spikes(b.to(device)) for b in x.split(500)], 1)
+    path = save_spikes(spikes, args.output)
+    out = dict(output=str(path), shape=list(spikes.shape), images=source, firing_rate=spikes.float().mean().item())
+    print(json.dumps(out, indent=2))
+    return out
 
 # %% ../nbs/12_cli.ipynb #d162b0c8
 def bench_cmd(args):
@@ -189,7 +259,8 @@ def main(argv=None):
     "Entry point of `spiking-sae`; called with `argv` (from Python) it returns the result and raises errors"
     args = parser().parse_args(argv)
     try:
-        cmds = {'train': train_cmd, 'eval': eval_cmd, 'reconstruct': reconstruct_cmd, 'bench': bench_cmd}
+        cmds = {'train': train_cmd, 'eval': eval_cmd, 'reconstruct': reconstruct_cmd, 'encode': encode_cmd,
+                'bench': bench_cmd}
         res = cmds[args.command](args)
         return res if argv is not None else None
     except TrainingInterrupted as e:

@@ -18,8 +18,8 @@ from torchvision.utils import make_grid
 from .idx import load_idx
 
 # %% auto #0
-__all__ = ['TV_DATASETS', 'DATASETS', 'sample_dir', 'show_grid', 'tutorial_tfms', 'transform_once', 'ImageSet', 'default_root',
-           'torchvision_raw', 'resolve_dataset', 'get_split', 'get_data']
+__all__ = ['TV_DATASETS', 'DATASETS', 'SYSTEM_DATA', 'sample_dir', 'show_grid', 'tutorial_tfms', 'transform_once', 'ImageSet',
+           'default_root', 'torchvision_raw', 'system_dir', 'resolve_dataset', 'get_split', 'get_data']
 
 # %% ../nbs/00_data.ipynb #5699427c
 def sample_dir() -> Path:
@@ -119,6 +119,15 @@ def torchvision_raw(name:str, # one of `TV_DATASETS`
                            "the embedded sample: dataset='sample' (`--dataset sample`).") from e
     return ds.data, ds.targets
 
+# %% ../nbs/00_data.ipynb #f618fae0
+SYSTEM_DATA = Path('/usr/share/datasets') # where Debian's dataset-* packages put IDX files
+
+def system_dir(name:str # one of `TV_DATASETS`
+              ) -> Path|None:
+    "The folder of `name`'s IDX files installed by a system package, if there is one"
+    d = SYSTEM_DATA/name
+    return d if (d/'t10k-images-idx3-ubyte.gz').is_file() else None
+
 # %% ../nbs/00_data.ipynb #e32569ae
 def _raw_split(dataset, data_dir, split, root):
     "uint8 images, labels, the `ImageSet.dataset` name and the origin of `split` from the chosen source"
@@ -127,12 +136,15 @@ def _raw_split(dataset, data_dir, split, root):
     if dataset == 'sample':
         origin = "embedded MNIST sample (4,000 train / 1,000 test digits)"
         return (*load_idx(sample_dir(), split), 'sample', origin)
+    if (d := system_dir(dataset)) is not None:
+        return (*load_idx(d, split), dataset, f"{dataset} (IDX files installed in {d})")
     root = Path(root or default_root())
     return (*torchvision_raw(dataset, split, root), dataset, f"{dataset} (torchvision, {root})")
 
 # %% ../nbs/00_data.ipynb #a3a36886
 def _mnist_available(root) -> bool:
-    "Can torchvision give us MNIST (cached, or downloadable now)?"
+    "Is MNIST installed, or can torchvision give it to us (cached, or downloadable now)?"
+    if system_dir('mnist') is not None: return True
     try: torchvision_raw('mnist', 'test', root); return True
     except RuntimeError: return False
 

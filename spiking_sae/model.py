@@ -103,3 +103,16 @@ class SAE(nn.Module):
         finally:
             for h in handles: h.remove()
         return {k: torch.stack(v).detach() for k, v in calls.items()}, out
+
+    def encode_spikes(self, x # images `(B, C, S, S)`
+                     ) -> torch.Tensor:
+        "The latent spike trains of `x`, `(T, B, latent_dim)`: the code the decoder gets"
+        return self(x, record=True).spikes
+
+    def decode_spikes(self, spikes # latent spike trains `(T, B, latent_dim)`, any number of steps T
+                     ) -> torch.Tensor:
+        "The image the decoder draws from latent spike trains alone: the last output membrane `(B, C, S, S)`"
+        self.reset()
+        for spk in spikes: _, mem = self.decode(spk)
+        return mem
+

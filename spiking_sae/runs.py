@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_runs.ipynb #b1c24e2b
 from __future__ import annotations
-import inspect, json, os, signal, threading
+import contextlib, inspect, json, os, signal, tempfile, threading
 from dataclasses import asdict
 from pathlib import Path
 import torch
@@ -12,20 +12,40 @@ import matplotlib.pyplot as plt
 from .data import ImageSet
 from .model import SAE
 from .evaluation import save_grid
-from .train import TrainConfig, Run, TrainingStopped, train_run, plot_losses
+from .train import CONFIG_RULES, TrainConfig, Run, TrainingStopped, check_field, train_run, plot_losses
+try: import fcntl
+except ImportError: fcntl = None # Windows: no lock on run directories
 
 # %% auto #0
-__all__ = ['atomic_write', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint', 'check_config', 'load_model',
-           'load_weights', 'TrainingInterrupted', 'StopOnSignal', 'write_run', 'prepare_out_dir', 'resume_run',
-           'train_in']
+__all__ = ['MODEL_KEYS', 'RUN_KEYS', 'atomic_write', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
+           'check_config', 'checked', 'build_model', 'saved_config', 'check_state', 'load_model', 'load_weights',
+           'TrainingInterrupted', 'StopOnSignal', 'write_run', 'writable_dir', 'prepare_out_dir', 'run_dir_lock',
+           'resume_run', 'train_in']
 
 # %% ../nbs/11_runs.ipynb #b2ff71ca
+_UMASK = os.umask(0o022); os.umask(_UMASK) # read once: `mkstemp` makes private files; checkpoints get the usual mode
+
+def _fsync(path):
+    "Ask the OS to put `path` (a file, or a directory's entries) on the disk"
+    fd = os.open(path, os.O_RDONLY)
+    try: os.fsync(fd)
+    finally: os.close(fd)
+
 def atomic_write(path:Path, write # called with a temporary path next to `path`, to write the file there
                 ):
-    "Call `write(tmp)`, then rename `tmp` to `path`, so `path` is never half-written"
-    tmp = path.with_name(path.name + '.tmp')
-    write(tmp)
-    os.replace(tmp, path)
+    "Call `write(tmp)` on a fresh name next to `path`, put it on disk, rename it `path`: never half-written"
+    path, tmp = Path(path), None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp'); os.close(fd)
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK); _fsync(tmp) # its bytes on disk before the rename shows them
+        os.replace(tmp, path)
+    except (OSError, RuntimeError) as e: # a full disk, a lost permission (torch.save raises RuntimeError)
+        kept = f"the previous {path.name} is intact" if path.exists() else f"no {path.name} was written"
+        raise OSError(f"could not write {path} ({type(e).__name__}: {e}); {kept}") from e
+    finally:
+        if tmp and os.path.exists(tmp): os.unlink(tmp)
+    with contextlib.suppress(OSError): _fsync(path.parent) # the rename itself; not every file system can
 
 # %% ../nbs/11_runs.ipynb #4968cb12
 def rng_state(gen:torch.Generator) -> dict:
@@ -79,11 +99,63 @@ def check_config(saved:dict, wanted:dict, path, skip=('epochs',),
                              f"but {k}={v!r} was asked for: "
                              "leave that setting as it was, or start a new run in another directory")
 
+# %% ../nbs/11_runs.ipynb #0747775d
+MODEL_KEYS = ('model', 'model_config') # what a checkpoint needs to give a model
+RUN_KEYS = MODEL_KEYS + ('optimizer', 'train_config', 'epoch', 'history', 'data', 'rng', 'partial') # to resume
+
+def checked(ckpt, path, keys=RUN_KEYS) -> dict:
+    "`ckpt`, or a `ValueError` naming the `keys` it lacks"
+    missing = [k for k in keys if not isinstance(ckpt, dict) or k not in ckpt]
+    if missing: raise ValueError(f"checkpoint {path} lacks {', '.join(missing)}: it is damaged, "
+                                 "or not a checkpoint written by this package; it was not used")
+    return ckpt
+
+# %% ../nbs/11_runs.ipynb #2b9a4d56
+def build_model(config:dict, path, cls=SAE):
+    "The model a checkpoint's `model_config` describes, or a `ValueError` naming the value it cannot take"
+    unknown = set(config) - set(inspect.signature(SAE).parameters) if isinstance(config, dict) else {'?'}
+    if unknown: raise ValueError(f"checkpoint {path} has a model_config this package does not know "
+                                 f"(unknown: {', '.join(sorted(unknown))}); it was not used")
+    try:
+        for k, v in config.items():
+            if k in CONFIG_RULES: check_field(k, v)
+        return cls(**config)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"checkpoint {path} has a model_config no model can take: {e}") from None
+
+# %% ../nbs/11_runs.ipynb #4fcbc1b1
+def saved_config(ckpt:dict, path) -> TrainConfig:
+    "The `TrainConfig` that `ckpt` (read from `path`) was trained with, newer fields at their defaults, checked"
+    saved = checked(ckpt, path, ('train_config',))['train_config']
+    try:
+        d = {**asdict(TrainConfig()), **saved}
+        return TrainConfig(**{**d, 'channels': tuple(d['channels'])})
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"checkpoint {path} has a train_config that is not a valid recipe: {e}") from None
+
+# %% ../nbs/11_runs.ipynb #2e35f4ed
+def _few(names:list, n:int=3) -> str:
+    "The first `n` of `names`, and how many more"
+    return ', '.join(names[:n]) + (f" and {len(names) - n} more" if len(names) > n else "")
+
+def check_state(model, state, path):
+    "Raise a `ValueError` naming the tensors of `state` missing, unexpected, or shaped unlike `model`'s"
+    want, state = model.state_dict(), state if isinstance(state, dict) else {}
+    shape = lambda t: tuple(t.shape) if torch.is_tensor(t) else type(t).__name__
+    kinds = {'missing': [k for k in want if k not in state],
+             'unexpected': [k for k in state if k not in want],
+             'of another shape': [f"{k} {shape(state[k])}, not {shape(v)}" for k, v in want.items()
+                                  if k in state and shape(state[k]) != shape(v)]}
+    diffs = [f"{kind}: {_few(names)}" for kind, names in kinds.items() if names]
+    if diffs: raise ValueError(f"checkpoint {path} does not fit the model its config builds (tensors "
+                               f"{'; '.join(diffs)}); it was not used")
+
 # %% ../nbs/11_runs.ipynb #6df8e3ea
 def load_model(path, device='cpu', cls=SAE):
     "The model stored in a checkpoint, built from its own config, in evaluation mode"
-    ckpt = load_checkpoint(path, device)
-    model = cls(**ckpt['model_config'])
+    ckpt = checked(load_checkpoint(path, device), path, MODEL_KEYS)
+    model = build_model(ckpt['model_config'], path, cls)
+    check_state(model, ckpt['model'], path)
     model.load_state_dict(ckpt['model'])
     return model.to(device).eval()
 
@@ -93,8 +165,9 @@ def _init_defaults(cls) -> dict:
 
 def load_weights(model, path):
     "Load a checkpoint's weights into `model`, after checking that the two were built alike"
-    ckpt = load_checkpoint(path, next(model.parameters()).device)
+    ckpt = checked(load_checkpoint(path, next(model.parameters()).device), path, MODEL_KEYS)
     check_config(ckpt['model_config'], model.config, path, skip=(), defaults=_init_defaults(type(model)))
+    check_state(model, ckpt['model'], path)
     model.load_state_dict(ckpt['model'])
     return model
 
@@ -138,16 +211,22 @@ def write_run(out:Path, run:Run, test:ImageSet, # on the run's device
     atomic_write(out/'losses.png', lambda p: ax.figure.savefig(p, format='png', dpi=100))
     plt.close(ax.figure)
 
-# %% ../nbs/11_runs.ipynb #73e596de
-def prepare_out_dir(out_dir, resume:bool=False) -> Path:
-    "Create `out_dir`, check that it can be written, and that it holds a run exactly when resuming"
+# %% ../nbs/11_runs.ipynb #375e193c
+def writable_dir(out_dir) -> Path:
+    "`out_dir`, created, after checking that a file can be written there"
     out = Path(out_dir).expanduser()
     try:
         out.mkdir(parents=True, exist_ok=True)
-        (out/'.write-test').touch(); (out/'.write-test').unlink()
+        tempfile.TemporaryFile(dir=out).close() # a fresh name: two processes checking at once do not collide
     except OSError as e:
         raise PermissionError(f"cannot write to output directory {out} ({e}): "
                               "choose another with --out") from e
+    return out
+
+# %% ../nbs/11_runs.ipynb #73e596de
+def prepare_out_dir(out_dir, resume:bool=False) -> Path:
+    "Create `out_dir`, check that it can be written, and that it holds a run exactly when resuming"
+    out = writable_dir(out_dir)
     has_run = (out/'checkpoint.pt').exists()
     if resume and not has_run:
         raise FileNotFoundError(f"nothing to resume: {out} holds no checkpoint.pt; "
@@ -157,20 +236,69 @@ def prepare_out_dir(out_dir, resume:bool=False) -> Path:
                               "to carry it on, or choose another --out; nothing was overwritten")
     return out
 
+# %% ../nbs/11_runs.ipynb #ed9c0342
+def _is_current(f, path:Path) -> bool:
+    "Whether the open file `f` is still the file at `path`, not one an ending run removed"
+    try: return os.stat(path).st_ino == os.fstat(f.fileno()).st_ino
+    except FileNotFoundError: return False
+
+def _take_lock(lock:Path):
+    "`lock`, open, flock-ed and holding our PID; a `RuntimeError` naming the holder's PID when it is taken"
+    while True:
+        f = open(lock, 'a+')
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0); pid = f.read().strip() or 'unknown'; f.close()
+            raise RuntimeError(f"{lock.parent} is in use by process {pid} (its lock file {lock}): "
+                               "wait for it to end, or choose another --out") from None
+        if _is_current(f, lock): break
+        f.close()
+    f.seek(0); f.truncate(); f.write(f"{os.getpid()}\n"); f.flush()
+    return f
+
+@contextlib.contextmanager
+def run_dir_lock(out_dir):
+    "Hold the lock of the run directory `out_dir` while the block runs (none where there is no `fcntl`)"
+    if fcntl is None: yield None; return
+    lock = Path(out_dir)/'.lock'
+    f = _take_lock(lock)
+    try: yield lock
+    finally: lock.unlink(missing_ok=True); f.close() # closing drops the flock
+
+# %% ../nbs/11_runs.ipynb #dd2e5057
+def _take_up(run:Run, ckpt:dict, n:int):
+    "Load the optimizer, random states, history and unfinished epoch of `ckpt` into `run` (on `n` images)"
+    run.opt.load_state_dict(ckpt['optimizer'])
+    for p in run.model.parameters():
+        for k, t in run.opt.state.get(p, {}).items():
+            if torch.is_tensor(t) and t.ndim and t.shape != p.shape:
+                raise ValueError(f"optimizer state {k} is shaped {tuple(t.shape)}, "
+                                 f"its weights {tuple(p.shape)}")
+    set_rng_state(ckpt['rng'], run.gen)
+    if run.scaler is not None and ckpt.get('scaler'): run.scaler.load_state_dict(ckpt['scaler'])
+    history, p = list(ckpt['history']), ckpt['partial']
+    if len(history) != ckpt['epoch'] or not all('test_mse' in h for h in history):
+        raise ValueError(f"its history does not hold its {ckpt['epoch']} epochs")
+    if p is not None and not (tuple(p['order'].shape) == (n,) and 0 <= p['batches_done'] < run.batches(n)):
+        raise ValueError("its unfinished epoch does not fit the training set")
+    run.history, run.partial = history, p
+
 # %% ../nbs/11_runs.ipynb #bc3ed0d2
 def resume_run(path, cfg:TrainConfig, data:dict, device=None, cls=SAE) -> Run:
     "The run saved in the checkpoint `path`, to carry on with `cfg` on the same `data`"
-    ckpt = load_checkpoint(path)
-    check_config(ckpt['train_config'], asdict(cfg), path, defaults=asdict(TrainConfig()))
+    ckpt = checked(load_checkpoint(path), path)
+    check_config(asdict(saved_config(ckpt, path)), asdict(cfg), path)
     for k, v in data.items():
-        if ckpt['data'][k] != v:
-            raise ValueError(f"checkpoint {path} was trained with {k}={ckpt['data'][k]!r}, not {v!r}: "
-                             "resume it with the same data")
+        had = ckpt['data'].get(k) if isinstance(ckpt['data'], dict) else None
+        if had != v: raise ValueError(f"checkpoint {path} was trained with {k}={had!r}, not {v!r}: "
+                                      "resume it with the same data")
     run = Run.start(cfg, device, cls)
-    run.model.load_state_dict(ckpt['model']); run.opt.load_state_dict(ckpt['optimizer'])
-    set_rng_state(ckpt['rng'], run.gen)
-    if run.scaler is not None and ckpt.get('scaler'): run.scaler.load_state_dict(ckpt['scaler'])
-    run.history, run.partial = ckpt['history'], ckpt['partial']
+    check_state(run.model, ckpt['model'], path)
+    run.model.load_state_dict(ckpt['model'])
+    try: _take_up(run, ckpt, data['train_images'])
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as e:
+        raise ValueError(f"checkpoint {path} holds a training state this run cannot take up "
+                         f"({type(e).__name__}: {e}); it was not used") from None
     return run
 
 # %% ../nbs/11_runs.ipynb #bd9d1365
@@ -192,12 +320,16 @@ def train_in(out_dir, # the run directory: new, or holding the run to resume
              resume:bool=False, # carry on the run in `out_dir` from its checkpoint
              device=None, progress:bool=True, cls=SAE) -> Run:
     "`fit` into a run directory: its files after every epoch, a checkpoint on SIGINT/SIGTERM, exact resume"
-    out = prepare_out_dir(out_dir, resume)
-    data = dict(data_source=test.source, train_images=len(train))
-    run = resume_run(out/'checkpoint.pt', cfg, data, device, cls) if resume else Run.start(cfg, device, cls)
-    test = test.to(run.device)
-    save = lambda r: write_run(out, r, test, data, dict(device=str(r.device)))
-    with StopOnSignal() as stop: # the checkpoint of a stop is written before a second signal can kill us
-        train_run(run, train, test, progress, after_epoch=save, stop=stop)
-        if len(run.history) < cfg.epochs: raise _interrupted(out, run, data, stop.signum)
+    out = writable_dir(out_dir)
+    with run_dir_lock(out): # the only writer, from before the checks to the last file
+        prepare_out_dir(out, resume)
+        for p in out.glob('.*.tmp'): p.unlink() # half-written by a killed process: `atomic_write`'s names
+        data = dict(data_source=test.source, train_images=len(train))
+        run = (resume_run(out/'checkpoint.pt', cfg, data, device, cls) if resume
+               else Run.start(cfg, device, cls))
+        test = test.to(run.device)
+        save = lambda r: write_run(out, r, test, data, dict(device=str(r.device)))
+        with StopOnSignal() as stop: # the checkpoint of a stop is written before a second signal can kill us
+            train_run(run, train, test, progress, after_epoch=save, stop=stop)
+            if len(run.history) < cfg.epochs: raise _interrupted(out, run, data, stop.signum)
     return run

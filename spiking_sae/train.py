@@ -4,20 +4,29 @@
 
 # %% ../nbs/05_train.ipynb #cd6fa183
 from __future__ import annotations
-import contextlib, math, time, warnings
-from dataclasses import dataclass, field
+import contextlib, math, numbers, time, warnings
+from dataclasses import dataclass, field, fields
 import torch, torch.nn as nn, torch.nn.functional as F
 import matplotlib.pyplot as plt
-from tqdm import tqdm
+from tqdm.auto import tqdm # a widget in notebooks (Colab, Jupyter), text in a terminal
 from .data import ImageSet
+from .decoder import READOUTS
 from .model import SAE
 from .evaluation import quality
 from .time_loss import time_avg_loss
 
 # %% auto #0
-__all__ = ['LOSSES', 'PRECISIONS', 'TrainConfig', 'init_output', 'lr_at', 'set_lr', 'final_step_loss', 'get_device',
-           'make_optimizer', 'cpu_has_bf16', 'autocast_for', 'grad_scaler', 'train_step', 'Run', 'train_epoch',
-           'TrainingStopped', 'train_run', 'fit', 'plot_losses']
+__all__ = ['LOSSES', 'SCHEDULES', 'OUT_BIASES', 'PRECISIONS', 'CONFIG_RULES', 'LIMIT_RULE', 'final_step_loss', 'TrainConfig',
+           'check_field', 'check_limit', 'init_output', 'lr_at', 'set_lr', 'get_device', 'make_optimizer',
+           'cpu_has_bf16', 'autocast_for', 'grad_scaler', 'train_step', 'Run', 'train_epoch', 'TrainingStopped',
+           'train_run', 'fit', 'plot_losses']
+
+# %% ../nbs/05_train.ipynb #d2c2a5aa
+def final_step_loss(model, x):
+    "MSE between the output membrane at the last step and the image (the tutorial's loss)"
+    return F.mse_loss(model(x), x)
+
+LOSSES = {'final': final_step_loss, 'time_avg': time_avg_loss}
 
 # %% ../nbs/05_train.ipynb #3eaa7bc2
 @dataclass
@@ -43,19 +52,85 @@ class TrainConfig:
     double_lif: bool = True # the tutorial's two LIF layers in a row after the latent; False: one (`Decoder`)
     precision: str = 'fp32' # arithmetic of training steps: 'fp32' (the tutorial), or 'bf16' / 'fp16' autocast
 
+    def __post_init__(self): self.validate()
+
+    def validate(self):
+        "Raise a `ValueError` naming the first field whose value is outside its range (`CONFIG_RULES`)"
+        for f in fields(self): check_field(f.name, getattr(self, f.name))
+
     def model_kwargs(self) -> dict:
         "The arguments `SAE` takes"
         return dict(latent_dim=self.latent_dim, beta=self.beta, threshold=self.threshold,
                     num_steps=self.num_steps, slope=self.slope, input_size=self.input_size,
                     channels=tuple(self.channels), readout=self.readout, double_lif=self.double_lif)
 
+# %% ../nbs/05_train.ipynb #55d11fdb
+SCHEDULES = ('constant', 'cosine') # learning rate: fixed, or half a cosine down to 0 over the run (`lr_at`)
+OUT_BIASES = ('default', 'zero') # initial bias of the output conv (`init_output`)
+PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16} # (`autocast_for`)
+
+# %% ../nbs/05_train.ipynb #1fe3e6a8
+def _integer(lo:int, hi:int|None=None, every:int=1):
+    "A rule: an integer (not a bool) from `lo` to `hi`, a multiple of `every`"
+    ok = lambda v: (isinstance(v, numbers.Integral) and not isinstance(v, bool) and lo <= v <= (hi or v)
+                    and v % every == 0)
+    words = f"an integer >= {lo}" if every == 1 else f"a multiple of {every} >= {lo}"
+    return ok, words + (f" and <= {hi:,}" if hi else "")
+
+def _number(lo:float, above:bool=False, hi:float=math.inf):
+    "A rule: a finite real number > `lo` (`above`) or >= `lo`, and <= `hi`"
+    ok = lambda v: (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+                    and (v > lo if above else v >= lo) and v <= hi)
+    return ok, f"a finite number {'>' if above else '>='} {lo}" + (f" and <= {hi}" if hi < math.inf else "")
+
+def _one_of(names):
+    "A rule: one of the strings `names`"
+    *first, last = [repr(n) for n in names]
+    return lambda v: isinstance(v, str) and v in names, f"{', '.join(first)} or {last}"
+
+def _three(rule:tuple):
+    "A rule: three values that each pass `rule`"
+    ok, words = rule
+    return (lambda v: isinstance(v, (tuple, list)) and len(v) == 3 and all(map(ok, v)),
+            f"three values, one per conv layer, each {words}, e.g. (32, 64, 128)")
+
+# %% ../nbs/05_train.ipynb #e1ad8883
+CONFIG_RULES = { # field: (check, the accepted values in words)
+    'latent_dim': _integer(1, 65_536), 'beta': _number(0, hi=1), 'threshold': _number(0, above=True),
+    'num_steps': _integer(1, 1_000), 'slope': _number(0, above=True),
+    'input_size': _integer(8, 1024, every=8), # three stride-2 convolutions halve it three times
+    'channels': _three(_integer(1, 4096)),
+    'lr': _number(0, above=True), 'weight_decay': _number(0), 'batch_size': _integer(1),
+    'epochs': _integer(1, 10_000), 'seed': _integer(0, 2**64 - 1), 'loss': _one_of(LOSSES),
+    'readout': _one_of(READOUTS), 'out_init': _number(0), 'out_bias': _one_of(OUT_BIASES),
+    'schedule': _one_of(SCHEDULES), 'double_lif': (lambda v: isinstance(v, bool), "True or False"),
+    'precision': _one_of(PRECISIONS)}
+LIMIT_RULE = _integer(1) # images to train on (`--limit`), when not all
+
+def _check(rule:tuple, value, label:str):
+    "Raise a one-line `ValueError` unless `value` passes `rule`"
+    ok, accepted = rule
+    if not ok(value): raise ValueError(f"{label} must be {accepted}, got {value!r}")
+    return value
+
+def check_field(name:str, value, label:str|None=None # how to call the field in the error: '--batch-size' ...
+               ):
+    "`value`, or a one-line `ValueError` naming the field, the value and the accepted range"
+    if name not in CONFIG_RULES: raise ValueError(f"TrainConfig has no field {name!r}")
+    return _check(CONFIG_RULES[name], value, label or name)
+
+def check_limit(limit, n:int|None=None, # the number of training images there are, when known
+                label:str='limit'):
+    "`limit` (images to train on), or a one-line `ValueError` unless it is None (all) or from 1 to `n`"
+    if limit is None: return None
+    return _check(LIMIT_RULE if n is None else _integer(1, n), limit, label)
+
 # %% ../nbs/05_train.ipynb #3d5b9f84
 def init_output(model, scale:float=1.0, # factor for the initial weights of the last transposed conv
                 bias:str='default' # its initial bias: 'default' keeps PyTorch's random one, 'zero' zeroes it
                ):
     "Scale the initial weights of `model`'s last transposed convolution (the one into the output neurons)"
-    if bias not in ('default', 'zero'):
-        raise ValueError(f"out_bias must be 'default' or 'zero', got {bias!r}")
+    if bias not in OUT_BIASES: raise ValueError(f"out_bias must be 'default' or 'zero', got {bias!r}")
     with torch.no_grad():
         model.decoder.out_conv.weight.mul_(scale)
         if bias == 'zero': model.decoder.out_conv.bias.zero_()
@@ -70,13 +145,6 @@ def lr_at(cfg:TrainConfig, step:int, total:int) -> float:
 def set_lr(opt, lr:float):
     "Set the learning rate of every parameter group of `opt`"
     for g in opt.param_groups: g['lr'] = lr
-
-# %% ../nbs/05_train.ipynb #d2c2a5aa
-def final_step_loss(model, x):
-    "MSE between the output membrane at the last step and the image (the tutorial's loss)"
-    return F.mse_loss(model(x), x)
-
-LOSSES = {'final': final_step_loss, 'time_avg': time_avg_loss}
 
 # %% ../nbs/05_train.ipynb #49437b66
 def get_device(device=None # 'cpu', 'cuda', 'cuda:1' ..., or None for CUDA when present
@@ -95,8 +163,6 @@ def make_optimizer(model:nn.Module, cfg:TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
 
 # %% ../nbs/05_train.ipynb #5d899024
-PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16}
-
 _WARNED = [] # whether `autocast_for` said that this CPU emulates bf16
 
 def cpu_has_bf16() -> bool|None:
@@ -153,6 +219,7 @@ class Run:
     @classmethod
     def start(cls, cfg:TrainConfig, device=None, model_cls=SAE) -> Run:
         "A new run of `cfg`: seeded initial weights, their optimiser and the shuffling generator, on `device`"
+        cfg.validate() # a config changed after it was made
         torch.manual_seed(cfg.seed)
         model = init_output(model_cls(**cfg.model_kwargs()), cfg.out_init, cfg.out_bias)
         device = get_device(device)
@@ -208,6 +275,7 @@ def train_run(run:Run, train:ImageSet, test:ImageSet, progress:bool=True,
               stop=None # called between batches; when it returns True the run is handed back unfinished
              ) -> Run:
     "Train `run` to its last epoch, measuring all of `test` after each; the model ends in evaluation mode"
+    if not len(train): raise ValueError("no training images: the training set is empty")
     train, test, nb = train.to(run.device), test.to(run.device), run.batches(len(train))
     done = len(run.history)*nb + (run.partial['batches_done'] if run.partial else 0)
     with tqdm(total=run.cfg.epochs*nb, initial=done, disable=not progress, unit='batch',

@@ -8,29 +8,32 @@ import json
 from importlib.resources import files
 from pathlib import Path
 import torch
+from safetensors.torch import load_file, save_file
 from .model import SAE
 from .fast import FastSAE
 from .train import get_device
-from .runs import atomic_write, load_checkpoint, load_model
+from .runs import atomic_write, build_model, check_state, load_checkpoint, load_model
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'weights_path', 'measured', 'pretrained', 'export_pretrained']
+__all__ = ['PRETRAINED', 'WEIGHTS', 'CONFIG', 'weights_dir', 'measured', 'save_pretrained', 'pretrained_dir', 'from_pretrained',
+           'pretrained', 'open_model', 'export_pretrained']
 
 # %% ../nbs/13_pretrained.ipynb #83902740
 PRETRAINED = {
-    'fashion-mnist': dict(file='fashion-mnist.pt', dataset='fashion-mnist',
+    'fashion-mnist': dict(dataset='fashion-mnist',
                           command='spiking-sae train --preset best '
                                   '--data-dir /usr/share/datasets/fashion-mnist --out runs/fashion-best'),
-    'mnist-sample': dict(file='mnist-sample.pt', dataset='sample',
+    'mnist-sample': dict(dataset='sample',
                          command='spiking-sae train --preset best --dataset sample --out runs/sample-best'),
 }
+WEIGHTS, CONFIG = 'model.safetensors', 'config.json' # the two files of a saved model's folder
 
-def weights_path(name:str # a key of `PRETRAINED`
-                ) -> Path:
-    "Where the installed package keeps the weights of pretrained model `name`"
+def weights_dir(name:str # a key of `PRETRAINED`
+               ) -> Path:
+    "The folder in the installed package that holds pretrained model `name`"
     if name not in PRETRAINED:
         raise ValueError(f"there is no pretrained model {name!r}: choose one of {list(PRETRAINED)}")
-    return Path(str(files('spiking_sae')/'weights'/PRETRAINED[name]['file']))
+    return Path(str(files('spiking_sae')/'weights'/name))
 
 # %% ../nbs/13_pretrained.ipynb #a9049c5d
 def measured(name:str # 'results', 'sweep', 'bench', 'precision' or 'profile'
@@ -42,6 +45,45 @@ def measured(name:str # 'results', 'sweep', 'bench', 'precision' or 'profile'
         raise ValueError(f"there are no measured results {name!r}: choose one of {have}")
     return json.loads((folder/f'{name}.json').read_text())
 
+# %% ../nbs/13_pretrained.ipynb #7760652e
+def save_pretrained(self:SAE, dest, # a folder; made if missing, its two files replaced
+                    meta:dict|None=None # JSON to keep beside the weights; `None`: the model's `.meta`, if any
+                   ) -> Path:
+    "Write the model into folder `dest`: its weights as `model.safetensors`, its config and `meta` as `config.json`"
+    dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
+    weights = {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}
+    info = dict(model_config=self.config, meta=getattr(self, 'meta', {}) if meta is None else meta)
+    atomic_write(dest/WEIGHTS, lambda p: save_file(weights, str(p), metadata={'format': 'pt'}))
+    atomic_write(dest/CONFIG, lambda p: Path(p).write_text(json.dumps(info, indent=2) + '\n'))
+    return dest
+
+SAE.save_pretrained = save_pretrained # and so `FastSAE.save_pretrained`
+
+# %% ../nbs/13_pretrained.ipynb #c417da56
+def pretrained_dir(source # a name in `PRETRAINED`, or a folder written by `save_pretrained`
+                  ) -> Path:
+    "The folder that holds the model `source` names"
+    if isinstance(source, str) and source in PRETRAINED: return weights_dir(source)
+    d = Path(source)
+    if (d/CONFIG).is_file() and (d/WEIGHTS).is_file(): return d
+    raise ValueError(f"{str(source)!r} is neither a pretrained model ({', '.join(PRETRAINED)}) nor a folder "
+                     f"holding {CONFIG} and {WEIGHTS}, as `save_pretrained` writes")
+
+# %% ../nbs/13_pretrained.ipynb #613df64d
+def from_pretrained(cls, source, # a name in `PRETRAINED`, or a folder written by `save_pretrained`
+                    device=None # 'cpu', 'cuda' ...; `None`: CUDA when present
+                   ):
+    "A model of this class built and filled from `source`, in evaluation mode; `.meta` holds what was saved with it"
+    d = pretrained_dir(source)
+    info, weights = json.loads((d/CONFIG).read_text()), load_file(d/WEIGHTS)
+    model = build_model(info.get('model_config'), d/CONFIG, cls)
+    check_state(model, weights, d/WEIGHTS)
+    model.load_state_dict(weights)
+    model.meta = info.get('meta', {})
+    return model.to(get_device(device)).eval()
+
+SAE.from_pretrained = classmethod(from_pretrained) # and so `FastSAE.from_pretrained`
+
 # %% ../nbs/13_pretrained.ipynb #b65f7a23
 def pretrained(name:str='fashion-mnist', # 'fashion-mnist' or 'mnist-sample'
                device=None, # 'cpu', 'cuda' ...; `None`: CUDA when present
@@ -50,24 +92,38 @@ def pretrained(name:str='fashion-mnist', # 'fashion-mnist' or 'mnist-sample'
     "A trained spiking autoencoder; `.meta` says what it was trained on, how, and its test metrics"
     if engine not in ('fast', 'reference'):
         raise ValueError(f"engine must be 'fast' or 'reference', got {engine!r}")
-    path = weights_path(name)
-    model = load_model(path, get_device(device), FastSAE if engine == 'fast' else SAE)
-    model.meta = load_checkpoint(path)['meta']
+    return (FastSAE if engine == 'fast' else SAE).from_pretrained(weights_dir(name), device)
+
+# %% ../nbs/13_pretrained.ipynb #b5fb0693
+def open_model(source, # a name in `PRETRAINED`, a `save_pretrained` folder, a run directory or a checkpoint file
+               device=None, # 'cpu', 'cuda' ...; `None`: CUDA when present
+               cls=FastSAE # the model class to build
+              ):
+    "The model `source` points at, in evaluation mode; its `.meta` says at least how many epochs trained it"
+    p = Path(source)
+    if isinstance(source, str) and source in PRETRAINED and not p.exists() or (p/CONFIG).is_file():
+        return cls.from_pretrained(source, device)
+    ckpt = p/'checkpoint.pt' if p.is_dir() else p
+    if not (ckpt.is_file() or ckpt.suffix == '.pt'):
+        raise ValueError(f"{str(source)!r} is not a pretrained model ({', '.join(PRETRAINED)}), a folder written by "
+                         "save_pretrained, a run directory or a checkpoint file")
+    model = load_model(ckpt, get_device(device), cls)
+    model.meta = dict(checkpoint=str(ckpt), epochs=load_checkpoint(ckpt).get('epoch'))
     return model
 
 # %% ../nbs/13_pretrained.ipynb #39a927ea
 def export_pretrained(run_dir, # a run directory written by `spiking-sae train`
-                      dest, # the file to write
+                      dest, # the folder to write (`save_pretrained`)
                       name:str, # its key in `PRETRAINED`
                       test, # the test `ImageSet` to measure the metrics on
                       metrics_fn # model, test -> dict of metrics (`quality`)
                      ) -> dict:
-    "Write the last epoch of a run as a weights-only file whose `meta` holds its test metrics; returns `meta`"
+    "Save the last epoch of a run with `save_pretrained`, its test metrics and history in `meta`; returns `meta`"
     ckpt = load_checkpoint(Path(run_dir)/'checkpoint.pt')
     model = load_model(Path(run_dir)/'checkpoint.pt')
     meta = dict(name=name, dataset=PRETRAINED[name]['dataset'], command=PRETRAINED[name]['command'],
                 epochs=ckpt['epoch'], data_source=test.source, train_images=ckpt['data']['train_images'],
-                test_images=len(test), metrics=metrics_fn(model, test), torch=str(torch.__version__))
-    keep = {k: ckpt[k] for k in ('model', 'model_config', 'train_config', 'epoch', 'history', 'data')}
-    atomic_write(Path(dest), lambda p: torch.save(keep | dict(meta=meta), p))
+                test_images=len(test), metrics=metrics_fn(model, test), torch=str(torch.__version__),
+                train_config=ckpt['train_config'], history=ckpt['history'])
+    model.save_pretrained(dest, meta)
     return meta

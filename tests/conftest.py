@@ -1,2 +1,3 @@
 def pytest_addoption(parser):
-    parser.addoption('--flags', default='', help="space-separated notebook test flags to run too, e.g. 'cuda' or 'slow'")
+    parser.addoption('--flags', default='', help="space-separated notebook test flags; 'cuda' leaves the GPU visible to the notebooks")
+    parser.addoption('--colab-venv', default=None, help="make or reuse the notebooks' virtual environment here (default: a new one per session)")

@@ -3,7 +3,7 @@ import subprocess, sys, zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-WEIGHTS = ['fashion-mnist.pt', 'mnist-sample.pt']
+WEIGHTS = ['fashion-mnist/config.json', 'fashion-mnist/model.safetensors', 'mnist-sample/config.json', 'mnist-sample/model.safetensors']
 SAMPLE = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'README.md']
 
 def test_wheel_carries_sample_and_command(tmp_path):
@@ -31,3 +31,34 @@ def test_command_line_error_is_one_clear_line(tmp_path):
     out = subprocess.run(['spiking-sae', 'eval', str(tmp_path/'missing.pt')], capture_output=True, text=True)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines() == [f"spiking-sae eval: error: checkpoint {tmp_path/'missing.pt'} does not exist: pass the checkpoint.pt of a run directory"]
+
+def test_torch_hub_loads_a_pretrained_model_from_the_clone():
+    code = ("import torch\n"
+            f"m = torch.hub.load({str(ROOT)!r}, 'sae', source='local', pretrained='mnist-sample', device='cpu')\n"
+            f"new = torch.hub.load({str(ROOT)!r}, 'sae', source='local', engine='reference', latent_dim=16)\n"
+            "print(type(m).__name__, m.meta['dataset'], m.training, type(new).__name__, new.config['latent_dim'])")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ['FastSAE', 'sample', 'False', 'SAE', '16']
+
+def test_shipped_weights_are_safetensors_without_pickle():
+    import json
+    from safetensors.torch import load_file
+    from spiking_sae.model import SAE
+    for name in ('fashion-mnist', 'mnist-sample'):
+        folder = ROOT/'spiking_sae'/'weights'/name
+        assert sorted(p.name for p in folder.iterdir()) == ['config.json', 'model.safetensors']
+        config = json.loads((folder/'config.json').read_text())['model_config']
+        weights, own = load_file(folder/'model.safetensors'), SAE(**config).state_dict()
+        assert {k: tuple(v.shape) for k, v in weights.items()} == {k: tuple(v.shape) for k, v in own.items()}
+    assert not list((ROOT/'spiking_sae'/'weights').glob('*.pt'))
+
+def test_min_python_is_what_the_pinned_tools_and_torch_need():
+    "settings.ini's min_python is the highest Python floor among the pinned dev tools and torch: what installs"
+    import configparser, re
+    from importlib.metadata import metadata
+    cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini'); cfg = cfg['DEFAULT']
+    pinned = [r.split('==')[0] for r in cfg['dev_requirements'].split() if '==' in r] + ['torch']
+    floor = lambda p: tuple(map(int, re.search(r'>=\s*(\d+)\.(\d+)', metadata(p)['Requires-Python']).groups()))
+    floors = {p: floor(p) for p in pinned}
+    assert tuple(map(int, cfg['min_python'].split('.'))) == max(floors.values()), floors

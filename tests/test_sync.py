@@ -45,3 +45,20 @@ def test_links_follow_a_new_owner():
 def test_one_install_cell():
     "Every notebook installs the same things on Colab: the package from settings.ini's repo, and fastcore"
     assert colab_check.install_command(ROOT) == ['fastcore', str(ROOT)]
+
+def test_readme_says_what_replaces_nbdev_prepare():
+    "The README names tools/prepare.sh, and the script does what nbdev_prepare does here (the README without Quarto)"
+    assert 'bash tools/prepare.sh' in (ROOT/'README.md').read_text()
+    steps = (ROOT/'tools'/'prepare.sh').read_text()
+    for step in ('nbdev_export', 'nbdev_clean', 'python tools/repo_urls.py', 'python tools/make_readme.py', 'python -m pytest'):
+        assert f'\n{step}' in steps or f' {step}' in steps, step
+
+def test_workflows_install_the_cpu_build_of_torch_first():
+    "Both GitHub workflows install torch's CPU build before the package would pull the CUDA one"
+    import yaml
+    for f in ('test.yaml', 'deploy.yaml'):
+        for job in yaml.safe_load((ROOT/'.github'/'workflows'/f).read_text())['jobs'].values():
+            runs = [s.get('run', '') for s in job['steps']]
+            cpu = next(i for i, r in enumerate(runs) if 'download.pytorch.org/whl/cpu' in r)
+            pkg = next(i for i, r in enumerate(runs) if '.ci/run' in r or 'pip install -e' in r)
+            assert cpu < pkg, f

@@ -1,6 +1,6 @@
 """Run every notebook as a Colab user would, on a CPU runtime: in a fresh virtual environment that has only
 what the notebooks' install cell installs (the package from this clone in place of its GitHub URL, and
-fastcore) plus a Jupyter kernel, each notebook copied alone into an empty folder, every cell run in order
+fastcore) plus what Colab has and they use (a Jupyter kernel and ipywidgets), each notebook copied alone into an empty folder, every cell run in order
 ("Run all": `#| hide`, `#| slow` and `#| cuda` cells too), with `IN_TEST=1` to keep the work short and no
 GPU visible. Data comes from the sample embedded in the package or Debian's Fashion-MNIST.
 
@@ -8,7 +8,7 @@ GPU visible. Data comes from the sample embedded in the package or Debian's Fash
 
 `--venv DIR` reuses (or makes) the environment in DIR; by default a new one is made in a temporary folder
 and removed after. Prints one line per notebook and writes them to `--out` as JSON; exits 1 if any failed.
-`tests/test_colab.py` runs it in CI."""
+`tests/test_notebooks.py` runs it in CI, one test per notebook: the only place the notebooks run there."""
 import argparse, json, os, re, shlex, shutil, subprocess, sys, tempfile, time, venv
 from pathlib import Path
 import nbformat
@@ -19,6 +19,7 @@ from nbdev.config import get_config
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = 'colab-check'
+COLAB_HAS = ['ipykernel', 'ipywidgets'] # Colab's kernel, and the widgets its progress bars (`tqdm.auto`) draw with
 
 def install_command(root=ROOT) -> list[str]:
     "The packages the notebooks' install cell installs, the package's own URL replaced by the clone `root`"
@@ -35,28 +36,30 @@ def notebooks(root=ROOT) -> list[Path]:
     return sorted(p for p in get_config(path=root).path('nbs_path').glob('*.ipynb') if not p.name.startswith('_'))
 
 def make_env(dest:Path, root=ROOT) -> Path:
-    "A virtual environment in `dest` with what the install cell installs and ipykernel; returns its python"
+    "A virtual environment in `dest` with what the install cell installs and `COLAB_HAS`; returns its python"
     py = dest/'bin'/'python'
     if not py.exists(): venv.create(dest, with_pip=True)
-    subprocess.run([str(py), '-m', 'pip', 'install', '-q', *install_command(root), 'ipykernel'], check=True)
+    subprocess.run([str(py), '-m', 'pip', 'install', '-q', *install_command(root), *COLAB_HAS], check=True)
     return py
 
-def kernel_specs(py:Path, where:Path) -> KernelSpecManager:
-    "A kernel spec running `py`, as Colab's CPU runtime would: no GPU, its own scripts first on PATH"
-    env = dict(IN_TEST='1', CUDA_VISIBLE_DEVICES='', PATH=f"{py.parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               MPLBACKEND='module://matplotlib_inline.backend_inline')
+def kernel_specs(py:Path, where:Path, gpu:bool=False) -> KernelSpecManager:
+    "A kernel spec running `py`, as Colab's CPU runtime would (or its GPU runtime, with `gpu`): its own scripts first on PATH"
+    env = dict(IN_TEST='1', PATH=f"{py.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+               MPLBACKEND='module://matplotlib_inline.backend_inline', **({} if gpu else dict(CUDA_VISIBLE_DEVICES='')))
     spec = dict(argv=[str(py), '-m', 'ipykernel_launcher', '-f', '{connection_file}'], display_name=KERNEL,
                 language='python', env=env)
     (where/KERNEL).mkdir(parents=True, exist_ok=True)
     (where/KERNEL/'kernel.json').write_text(json.dumps(spec))
     return KernelSpecManager(kernel_dirs=[str(where)])
 
-def first_error(nb) -> str:
-    "The first error a run left in `nb`'s outputs, as one line"
+def first_error(nb) -> tuple[str, str]:
+    "The first error a run left in `nb`'s outputs: one line, and its traceback as plain text"
     for c in nb.cells:
         for o in c.get('outputs', []):
-            if o.get('output_type') == 'error': return f"{o['ename']}: {o['evalue']}"[:300]
-    return ''
+            if o.get('output_type') == 'error':
+                tb = re.sub(r'\x1b\[[0-9;]*m', '', '\n'.join(o.get('traceback', [])))
+                return f"{o['ename']}: {o['evalue']}"[:300], f"in the cell:\n{c.source}\n\n{tb}"
+    return '', ''
 
 def run_notebook(path:Path, specs:KernelSpecManager, timeout:int=900) -> dict:
     "Run all of `path`'s cells, copied alone into an empty folder; what happened, as a dict"
@@ -65,12 +68,14 @@ def run_notebook(path:Path, specs:KernelSpecManager, timeout:int=900) -> dict:
         shutil.copy(path, d)
         km = KernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
         client = NotebookClient(nb, km=km, timeout=timeout, resources={'metadata': {'path': d}})
-        t, error = time.time(), ''
+        t, error, tb = time.time(), '', ''
         try: client.execute()
-        except Exception as e: error = first_error(nb) or f"{type(e).__name__}: {str(e).strip().splitlines()[-1]}"[:300]
+        except Exception as e:
+            error, tb = first_error(nb)
+            if not error: error, tb = f"{type(e).__name__}: {str(e).strip().splitlines()[-1]}"[:300], str(e)
         finally:
             if km.has_kernel: km.shutdown_kernel(now=True) # a client handed a kernel manager leaves it running
-    return dict(notebook=path.name, ok=not error, seconds=round(time.time() - t, 1), error=error)
+    return dict(notebook=path.name, ok=not error, seconds=round(time.time() - t, 1), error=error, traceback=tb)
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -83,7 +88,7 @@ def main(argv=None):
     try:
         t = time.time()
         py = make_env(a.venv or tmp/'venv')
-        print(f"environment ready in {time.time() - t:.0f} s: {' '.join(install_command())} ipykernel", flush=True)
+        print(f"environment ready in {time.time() - t:.0f} s: {' '.join(install_command() + COLAB_HAS)}", flush=True)
         specs = kernel_specs(py, tmp/'kernels')
         results = []
         for nb in nbs:

@@ -62,7 +62,7 @@ def main(argv=None):
     t0 = time.time()
     res['notebooks'] = {}
     for nb in cuda_notebooks():
-        r = sh([sys.executable, '-m', 'pytest', '-q', 'tests/test_notebooks.py', '-k', nb, '--flags', 'cuda'], 900)
+        r = sh(['nbdev_test', '--path', f'nbs/{nb}.ipynb', '--flags', 'cuda', '--n_workers', '0', '--do_print'], 900) # in this environment
         res['notebooks'][nb] = dict(ok=r['rc'] == 0, seconds=r['seconds'], summary=(r.get('stdout') or r.get('error', '')).strip().splitlines()[-1:],
                                     **({} if r['rc'] == 0 else dict(output=(r.get('stdout') or '')[-4000:] + r.get('stderr_tail', ''))))
         print(f"notebook {nb}: {'ok' if r['rc'] == 0 else 'FAILED'} in {r['seconds']} s", flush=True)

@@ -1,6 +1,6 @@
 """Where one training step of each engine spends its time: convolutions, BatchNorm, everything else.
 
-    python tools/profile_step.py [--batch-size 250] [--num-steps 5] [--threads 2] [--warmup 2] [--steps 1]
+    python tools/profile_step.py [--batch-size 250] [--num-steps 5] [--threads 2] [--warmup 2] [--steps 3]
                                  [--out spiking_sae/results/profile.json]
 
 Run it on an idle machine: other processes on the same cores stretch every operator unevenly, and the
@@ -10,7 +10,8 @@ training digits of the MNIST sample), runs `--warmup` untimed steps of each, the
 steps of each with `torch.profiler` on `--threads` threads and averages them. An operator counts as a
 convolution (forward or backward, transposed included) or as BatchNorm when it, or an operator or
 autograd node it runs inside, is named so; everything else — LIF neurons, linear layers, the loss,
-AdamW, copies, Python between operators — is the rest of the step. Seconds per category per engine go
+AdamW, copies, Python between operators — is the rest of the step. Seconds per category per engine, and the
+operators with the most self time, go
 to spiking_sae/results/profile.json, which `09_fast` renders; the profiler adds some overhead to every operator, so the
 totals run a little above the benchmark's step times (`spiking-sae bench > spiking_sae/results/bench.json`)."""
 import argparse, json, platform, re
@@ -19,7 +20,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 from spiking_sae.bench import TUTORIAL
 from spiking_sae.data import get_data
-from spiking_sae.fast import FastSAE, keep_big_blocks
+from spiking_sae.fast import FastSAE, tune_cpu_allocator
 from spiking_sae.model import SAE
 from spiking_sae.train import make_optimizer, train_step
 
@@ -48,7 +49,12 @@ def profile_engine(step, warmup:int, steps:int) -> dict:
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(steps):
             with record_function(ROOT): step()
-    return split_step(prof, steps)
+    return {**split_step(prof, steps), 'top': top_ops(prof, steps)}
+
+def top_ops(prof, steps:int, n:int=12) -> list:
+    "The `n` operators with the most self time per step: name, seconds per step, calls per step"
+    avgs = sorted((a for a in prof.key_averages() if a.key != ROOT), key=lambda a: -a.self_cpu_time_total)[:n]
+    return [dict(op=a.key, s=a.self_cpu_time_total / 1e6 / steps, calls=a.count // steps) for a in avgs]
 
 def cpu_name() -> str:
     "The CPU model, as /proc/cpuinfo names it"
@@ -58,12 +64,12 @@ def cpu_name() -> str:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     for o, d in (('--batch-size', 250), ('--num-steps', 5), ('--threads', 2), ('--warmup', 2),
-                 ('--steps', 1)):
+                 ('--steps', 3)):
         p.add_argument(o, type=int, default=d)
     p.add_argument('--out', type=Path, default=OUT)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    tuned = keep_big_blocks()
+    tuned = tune_cpu_allocator() # what FastSAE does itself; done first so the reference gets it too
     x = get_data('sample')[0].x[:a.batch_size]
     ref = SAE(num_steps=a.num_steps)
     fast = FastSAE(**ref.config); fast.load_state_dict(ref.state_dict())
@@ -75,6 +81,8 @@ def main(argv=None):
                malloc_tuned=tuned, batch_size=len(x), num_steps=a.num_steps, warmup=a.warmup, steps=a.steps,
                seconds=secs)
     a.out.write_text(json.dumps(res, indent=2) + '\n')
-    print(json.dumps(secs, indent=2))
+    for name, r in secs.items():
+        print(f"{name}: {r['total']:.3f} s/step; " + ', '.join(f"{k} {r[k]:.3f}" for k in (*CATEGORIES, 'other')))
+        for t in r['top']: print(f"  {t['s']:.4f} s  {t['s']/r['total']:5.1%}  x{t['calls']:<4} {t['op']}")
 
 if __name__ == '__main__': main()

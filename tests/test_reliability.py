@@ -1,0 +1,67 @@
+"""`spiking-sae train` checks every option before any work (issue 15): whatever values it is given, it either trains
+or stops with one line that names a wrong option; never a traceback, never a run on other data than asked for.
+
+A property test (hypothesis): each example starts a real `spiking-sae train` process on a few images of the embedded
+sample, with a combination of options drawn from valid values and values that are not (zero, negatives, nan, inf,
+huge, not numbers at all). Which values are valid is written here from the issue's rules, not read from the package,
+so that the test can catch a rule the package gets wrong."""
+import json, subprocess, sys, tempfile
+from pathlib import Path
+from hypothesis import example, given, settings, strategies as st
+
+CLI = [sys.executable, '-c', 'from spiking_sae.cli import main; main()']
+TRAIN_IMAGES = 4000  # in the embedded sample
+
+# option: (valid values, chosen to keep a run to seconds; values that must be refused)
+OPTIONS = {
+    '--epochs': (['1', '2'], ['0', '-2', '10000000000', 'nan', '1.5', 'two']),
+    '--batch-size': (['8', '64', '1000000000'], ['0', '-1', 'inf', '2.5']),
+    '--limit': (['1', '24'], ['0', '-5', str(TRAIN_IMAGES + 1), '10000000000000', 'nan']),
+    '--lr': (['0.003', '1e-12', '1e30'], ['0', '-0.001', 'nan', 'inf', '-inf', 'fast']),
+    '--weight-decay': (['0', '0.001', '100'], ['-0.001', 'nan', 'inf']),
+    '--beta': (['0', '0.5', '1'], ['1.5', '-0.1', 'nan', 'inf']),
+    '--threshold': (['1', '1e-09', '1000000'], ['0', '-1', 'nan', 'inf']),
+    '--num-steps': (['1', '3'], ['0', '-3', '1000000000', 'nan']),
+    '--seed': (['0', '7', str(2**40)], ['-1', str(2**70), '0.5']),
+}
+
+@st.composite
+def command_lines(draw):
+    "A base of valid options, some left out, and none to three of them given a value that must be refused"
+    chosen = draw(st.lists(st.sampled_from(sorted(OPTIONS)), unique=True))
+    values = {o: draw(st.sampled_from(OPTIONS[o][0])) for o in chosen}
+    for o in draw(st.lists(st.sampled_from(sorted(OPTIONS)), unique=True, max_size=3)):
+        values[o] = draw(st.sampled_from(OPTIONS[o][1]))
+    return values
+
+def train(values:dict, out:Path):
+    "Run `spiking-sae train` with `values` into `out`: return code, stdout, stderr"
+    args = ['train', '--dataset', 'sample', '--device', 'cpu', '--quiet', '--out', str(out)]
+    args += [a for o, v in values.items() for a in (o, v)]
+    if '--limit' not in values: args += ['--limit', '24']    # keep runs short
+    if '--epochs' not in values: args += ['--epochs', '1']
+    if '--num-steps' not in values: args += ['--num-steps', '2']
+    res = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
+    return res.returncode, res.stdout, res.stderr
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(command_lines())
+@example({'--epochs': '0'}).via('the issue: IndexError in cli.train_cmd')
+@example({'--epochs': '-2'}).via('the issue')
+@example({'--batch-size': '0'}).via('the issue: ZeroDivisionError in fit')
+@example({'--limit': '-5'}).via('the issue: trained on all but five images')
+def test_train_options_train_or_stop_with_one_line(values):
+    bad = [o for o, v in values.items() if v not in OPTIONS[o][0]]
+    with tempfile.TemporaryDirectory() as tmp:
+        code, out, err = train(values, Path(tmp)/'run')
+    assert 'Traceback' not in err, f"{values}: a traceback\n{err}"
+    if code == 0:
+        assert not bad, f"{values}: trained although {bad} must be refused"
+        limit = int(values.get('--limit', 24))
+        assert json.loads(out)['train_images'] == limit, f"{values}: trained on other images than the {limit} asked for"
+        return
+    lines = [l for l in err.splitlines() if l.strip() and not l.startswith('==> ')]  # `==> DATA:` notes are not errors
+    assert len(lines) == 1, f"{values}: exit {code} with {len(lines)} lines on stderr, not one:\n{err}"
+    assert lines[0].startswith('spiking-sae train: error: '), f"{values}: {lines[0]}"
+    if bad: assert any(o in lines[0] for o in bad), f"{values}: the error names none of {bad}: {lines[0]}"
+    else: assert 'loss became' in lines[0], f"{values}: valid options refused: {lines[0]}"  # a learning rate of 1e30
