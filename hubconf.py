@@ -11,8 +11,9 @@ def sae(pretrained:str|None=None, # a shipped model ('fashion-mnist', 'mnist-sam
     "A convolutional spiking autoencoder: trained (`pretrained=`), or new with `SAE`'s arguments"
     from spiking_sae.fast import FastSAE
     from spiking_sae.model import SAE
+    from spiking_sae.train import get_device
     if engine not in ('fast', 'reference'): raise ValueError(f"engine must be 'fast' or 'reference', got {engine!r}")
     cls = FastSAE if engine == 'fast' else SAE
-    if pretrained is None: return cls(**config)
+    if pretrained is None: return cls(**config).to(get_device(device))
     if config: raise ValueError(f"a pretrained model brings its own config: drop {sorted(config)}")
     return cls.from_pretrained(pretrained, device)

@@ -193,13 +193,14 @@ def eval_cmd(args):
     train = _test(args, model, 'train') if args.baselines else None
     rep = report(model, test, train, steps=SWEEP_STEPS if args.steps_sweep else None)
     out = dict(model=str(args.model), data_source=test.source, test_images=len(test),
-               test_mse=rep['quality']['mse'], epochs_trained=model.meta['epochs'], **rep)
+               test_mse=rep['quality']['mse'], epochs_trained=model.meta.get('epochs'), **rep)
     if 'metrics' in model.meta: out['stated_metrics'] = model.meta['metrics'] # what its files say, to compare
     print(json.dumps(out, indent=2))
     return out
 
 def reconstruct_cmd(args):
     "Save the first `n` test images above their reconstructions"
+    check_limit(args.n, label='-n')
     model, test = _model_and_test(args)
     path = save_grid(model, test.x[:args.n], args.output)
     print(f"wrote {path}")
@@ -234,12 +235,12 @@ def save_spikes(spikes:torch.Tensor, path):
 
 def encode_cmd(args):
     "Save the latent spike trains `(T, N, latent_dim)` of the first `n` test images, or of `--images`"
-    spikes_file(args.output) # before any work
+    spikes_file(args.output); check_limit(args.n, label='-n') # before any work
     model = _model(args)
     if args.images: x, source = read_images(args.images, model.config['input_size']), f"{len(args.images)} image files"
     else: test = _test(args, model); x, source = test.x[:args.n], test.source
     device = next(model.parameters()).device
-    spikes = torch.cat([model.encode_spikes(b.to(device)) for b in x.split(500)], 1)
+    with torch.no_grad(): spikes = torch.cat([model.encode_spikes(b.to(device)) for b in x.split(500)], 1)
     path = save_spikes(spikes, args.output)
     out = dict(output=str(path), shape=list(spikes.shape), images=source, firing_rate=spikes.float().mean().item())
     print(json.dumps(out, indent=2))

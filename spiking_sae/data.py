@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from PIL import Image
 from torchvision import datasets, transforms
 from torchvision.utils import make_grid
-from .idx import load_idx
+from .idx import find_idx, load_idx
 
 # %% auto #0
 __all__ = ['TV_DATASETS', 'DATASETS', 'SYSTEM_DATA', 'sample_dir', 'show_grid', 'tutorial_tfms', 'transform_once', 'ImageSet',
@@ -125,8 +125,8 @@ SYSTEM_DATA = Path('/usr/share/datasets') # where Debian's dataset-* packages pu
 def system_dir(name:str # one of `TV_DATASETS`
               ) -> Path|None:
     "The folder of `name`'s IDX files installed by a system package, if there is one"
-    d = SYSTEM_DATA/name
-    return d if (d/'t10k-images-idx3-ubyte.gz').is_file() else None
+    try: return Path(find_idx(SYSTEM_DATA/name, 'test')[0]).parent
+    except FileNotFoundError: return None
 
 # %% ../nbs/00_data.ipynb #e32569ae
 def _raw_split(dataset, data_dir, split, root):

@@ -112,6 +112,7 @@ class SAE(nn.Module):
     def decode_spikes(self, spikes # latent spike trains `(T, B, latent_dim)`, any number of steps T
                      ) -> torch.Tensor:
         "The image the decoder draws from latent spike trains alone: the last output membrane `(B, C, S, S)`"
+        if len(spikes) == 0: raise ValueError("decode_spikes needs spike trains of at least one time step")
         self.reset()
         for spk in spikes: _, mem = self.decode(spk)
         return mem

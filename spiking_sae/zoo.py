@@ -75,7 +75,9 @@ def from_pretrained(cls, source, # a name in `PRETRAINED`, or a folder written b
                    ):
     "A model of this class built and filled from `source`, in evaluation mode; `.meta` holds what was saved with it"
     d = pretrained_dir(source)
-    info, weights = json.loads((d/CONFIG).read_text()), load_file(d/WEIGHTS)
+    try: info, weights = json.loads((d/CONFIG).read_text()), load_file(d/WEIGHTS)
+    except Exception as e: # a damaged config.json or model.safetensors
+        raise ValueError(f"{d} is not a model folder this package can read ({type(e).__name__}: {e})") from None
     model = build_model(info.get('model_config'), d/CONFIG, cls)
     check_state(model, weights, d/WEIGHTS)
     model.load_state_dict(weights)
@@ -99,11 +101,11 @@ def open_model(source, # a name in `PRETRAINED`, a `save_pretrained` folder, a r
                device=None, # 'cpu', 'cuda' ...; `None`: CUDA when present
                cls=FastSAE # the model class to build
               ):
-    "The model `source` points at, in evaluation mode; its `.meta` says at least how many epochs trained it"
+    "The model `source` points at, in evaluation mode, with what is known of it in `.meta`"
     p = Path(source)
-    if isinstance(source, str) and source in PRETRAINED and not p.exists() or (p/CONFIG).is_file():
-        return cls.from_pretrained(source, device)
+    if (p/CONFIG).is_file(): return cls.from_pretrained(p, device) # a folder here wins over a shipped name
     ckpt = p/'checkpoint.pt' if p.is_dir() else p
+    if source in PRETRAINED and not ckpt.is_file(): return cls.from_pretrained(source, device)
     if not (ckpt.is_file() or ckpt.suffix == '.pt'):
         raise ValueError(f"{str(source)!r} is not a pretrained model ({', '.join(PRETRAINED)}), a folder written by "
                          "save_pretrained, a run directory or a checkpoint file")
