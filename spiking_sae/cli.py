@@ -11,7 +11,8 @@ import numpy as np, torch
 from PIL import Image
 
 from . import __version__
-from .data import DATASETS, get_data, get_split, tutorial_tfms
+from .data import DATASETS, get_data, get_split, image_tfms
+from .folders import load_images
 from .model import SAE
 from .evaluation import save_grid
 from .train import LOSSES, PRECISIONS, TrainConfig, check_field, check_limit, get_device
@@ -21,6 +22,7 @@ from .fast import FastSAE, compiled
 from .bench import run_bench
 from .runs import TrainingInterrupted, atomic_write, train_in, load_checkpoint, load_model, saved_config
 from .zoo import PRETRAINED, open_model
+from .distributed import check_shares, process_group, world
 
 # %% auto #0
 __all__ = ['ENGINES', 'KERNELS', 'parser', 'config_from_args', 'train_cmd', 'eval_cmd', 'reconstruct_cmd', 'read_images',
@@ -33,7 +35,10 @@ KERNELS = ['auto', 'torch', 'triton']
 def _add_data_args(p, engine=True):
     p.add_argument('--dataset', default='auto', choices=DATASETS,
                    help="data set (default: a shipped model's own; else MNIST if available, else the embedded sample)")
-    p.add_argument('--data-dir', help="a folder holding the four MNIST-format IDX files; overrides --dataset")
+    p.add_argument('--data-dir', help="a folder of images (flat, one subfolder per class, or train/ and test/), "
+                                      "or of the four MNIST-format IDX files; overrides --dataset")
+    p.add_argument('--test-fraction', type=float, default=0.2,
+                   help="share of an image folder without train/ and test/ kept for testing (default: 0.2, seeded)")
     p.add_argument('--device', help="cpu, cuda, cuda:1 ... (default: cuda when present)")
     if not engine: return
     p.add_argument('--engine', default='fast', choices=list(ENGINES), help="fast (default) or the step-by-step reference")
@@ -56,6 +61,8 @@ def _add_config_args(p):
         if f.name == 'channels': p.add_argument('--channels', type=int, nargs=3,
                                                 help="channels of the three conv layers")
         elif f.name == 'loss': p.add_argument('--loss', choices=list(LOSSES), help="training loss")
+        elif f.name == 'in_channels': p.add_argument('--in-channels', type=int, choices=(1, 3),
+                                                     help="1: grey, 3: colour (default: 3 for --dataset cifar10, else 1)")
         elif f.name == 'precision': p.add_argument('--precision', choices=list(PRECISIONS),
                                                    help="fp32, or bf16 / fp16 mixed precision (fp16: CUDA only)")
         else: p.add_argument('--' + f.name.replace('_', '-'), type=_arg_type(getattr(TrainConfig(), f.name)),
@@ -124,6 +131,8 @@ def config_from_args(args) -> TrainConfig:
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
              if getattr(args, f.name, None) is not None}
     if 'channels' in given: given['channels'] = tuple(given['channels'])
+    if getattr(args, 'dataset', None) == 'cifar10' and not getattr(args, 'resume', False):
+        given.setdefault('in_channels', 3) # colour photos: in colour unless asked otherwise
     for k, v in given.items(): check_field(k, v, '--' + k.replace('_', '-')) # named as typed
     if not getattr(args, 'resume', False): return replace(PRESETS[args.preset], **given)
     path = Path(args.out)/'checkpoint.pt'
@@ -155,17 +164,26 @@ def _engine(args, device):
 
 # %% ../nbs/12_cli.ipynb #6f52935c
 def train_cmd(args):
-    "Train, writing the run directory; prints the final metrics as JSON"
+    "Train, writing the run directory; prints the final metrics as JSON. Under `torchrun`, across its processes"
+    with process_group(args.device) as device: return _train(args, device)
+
+def _train(args, device):
+    "`train_cmd` in this process, on `device`"
     check_limit(args.limit, label='--limit')
-    cfg = config_from_args(args)
-    cls = _engine(args, get_device(args.device))
-    train, test = get_data(args.dataset, args.data_dir, cfg.input_size)
+    cfg, first = config_from_args(args), world()[0] == 0
+    cls = _engine(args, get_device(device))
+    train, test = get_data(args.dataset, args.data_dir, cfg.input_size, in_channels=cfg.in_channels,
+                           test_fraction=args.test_fraction)
     if args.limit is not None: train = train.subset(check_limit(args.limit, len(train), '--limit'))
-    _announce(args, train, test)
-    run = train_in(args.out, cfg, train, test, args.resume, args.device, progress=not args.quiet, cls=cls)
+    check_shares(len(train), cfg.batch_size) # across processes, every batch must give each some images
+    if train.dataset == 'folder' and len(train) < cfg.batch_size:
+        raise ValueError(f"{train.source} holds {len(train)} images, fewer than one batch of {cfg.batch_size}: "
+                         "lower --batch-size, add images, or lower --test-fraction")
+    if first: _announce(args, train, test)
+    run = train_in(args.out, cfg, train, test, args.resume, device, progress=first and not args.quiet, cls=cls)
     out = dict(run_dir=str(Path(args.out)), engine=args.engine, data_source=test.source,
-               train_images=len(train), **run.history[-1])
-    print(json.dumps(out, indent=2))
+               train_images=len(train), processes=world()[1], **run.history[-1])
+    if first: print(json.dumps(out, indent=2))
     return out
 
 # %% ../nbs/12_cli.ipynb #d850003f
@@ -178,8 +196,13 @@ def _model(args):
 
 def _test(args, model, split='test'):
     "The split of the data the options name, sized for `model`, on its device"
-    data = get_split(args.dataset, args.data_dir, split, model.config['input_size'])
-    if split == 'test': _announce(args, None, data)
+    data = get_split(args.dataset, args.data_dir, split, model.config['input_size'], in_channels=model.config['in_channels'],
+                     test_fraction=args.test_fraction)
+    if split == 'test':
+        _announce(args, None, data)
+        trained = getattr(model, 'meta', {}).get('data_source')
+        if trained and trained != data.source: # e.g. an image folder split with another --test-fraction
+            print(f"==> NOTE: the model was trained and tested on {trained}; this is {data.source}", file=sys.stderr)
     return data.to(next(model.parameters()).device)
 
 def _model_and_test(args):
@@ -208,14 +231,11 @@ def reconstruct_cmd(args):
 
 # %% ../nbs/12_cli.ipynb #6e37285a
 def read_images(paths, # image files: PNG, JPEG ... of any size and colour
-                input_size:int=32 # side the model takes
+                input_size:int=32, # side the model takes
+                in_channels:int=1 # channels the model takes: 1 (grey) or 3 (colour)
                ) -> torch.Tensor:
-    "Image files as a batch `(N, 1, S, S)` in [0, 1], through the same transform as the data sets (`tutorial_tfms`)"
-    tfm, out = tutorial_tfms(input_size), []
-    for f in paths:
-        try: out.append(tfm(Image.open(f).convert('RGB')))
-        except (OSError, ValueError) as e: raise ValueError(f"cannot read image {f}: {e}") from e
-    return torch.stack(out)
+    "Image files as a batch `(N, C, S, S)` in [0, 1], through the same transform as the data sets (`image_tfms`)"
+    return load_images([Path(p) for p in paths], image_tfms(input_size, in_channels))
 
 def spikes_file(path) -> Path:
     "`path`, if it names a file `save_spikes` can write, else a `ValueError` saying what can be written"
@@ -237,7 +257,8 @@ def encode_cmd(args):
     "Save the latent spike trains `(T, N, latent_dim)` of the first `n` test images, or of `--images`"
     spikes_file(args.output); check_limit(args.n, label='-n') # before any work
     model = _model(args)
-    if args.images: x, source = read_images(args.images, model.config['input_size']), f"{len(args.images)} image files"
+    c = model.config
+    if args.images: x, source = read_images(args.images, c['input_size'], c['in_channels']), f"{len(args.images)} image files"
     else: test = _test(args, model); x, source = test.x[:args.n], test.source
     device = next(model.parameters()).device
     with torch.no_grad(): spikes = torch.cat([model.encode_spikes(b.to(device)) for b in x.split(500)], 1)

@@ -15,11 +15,12 @@ import matplotlib.pyplot as plt
 from PIL import Image
 from torchvision import datasets, transforms
 from torchvision.utils import make_grid
-from .idx import find_idx, load_idx
+from .idx import IDX_FILES, find_idx, load_idx
+from .folders import read_folder
 
 # %% auto #0
-__all__ = ['TV_DATASETS', 'DATASETS', 'SYSTEM_DATA', 'sample_dir', 'show_grid', 'tutorial_tfms', 'transform_once', 'ImageSet',
-           'default_root', 'torchvision_raw', 'system_dir', 'resolve_dataset', 'get_split', 'get_data']
+__all__ = ['TV_DATASETS', 'DATASETS', 'SYSTEM_DATA', 'sample_dir', 'show_grid', 'tutorial_tfms', 'image_tfms', 'transform_once',
+           'ImageSet', 'default_root', 'torchvision_raw', 'system_dir', 'resolve_dataset', 'get_split', 'get_data']
 
 # %% ../nbs/00_data.ipynb #5699427c
 def sample_dir() -> Path:
@@ -49,8 +50,19 @@ def tutorial_tfms(input_size:int=32): # side of the square image the model sees
     return transforms.Compose([transforms.Resize((input_size, input_size)), transforms.Grayscale(),
                                transforms.ToTensor(), transforms.Normalize((0,), (1,))])
 
+# %% ../nbs/00_data.ipynb #10e5717b
+def image_tfms(input_size:int=32, # side of the square image the model sees
+               in_channels:int=1 # 1: grey (the tutorial's), 3: colour (RGB)
+              ):
+    "Any image to `(in_channels, S, S)` in [0, 1]: grey or RGB, shorter side resized to S, the centre kept"
+    if in_channels not in (1, 3):
+        raise ValueError(f"in_channels must be 1 (grey) or 3 (colour, RGB) for images, got {in_channels!r}")
+    mode = 'L' if in_channels == 1 else 'RGB'
+    return transforms.Compose([transforms.Lambda(lambda im: im.convert(mode)), transforms.Resize(input_size),
+                               transforms.CenterCrop(input_size), transforms.ToTensor()])
+
 # %% ../nbs/00_data.ipynb #d4d94aa7
-def transform_once(images:torch.Tensor, # uint8 images `(N, H, W)`
+def transform_once(images:torch.Tensor, # uint8 images `(N, H, W)`, or `(N, H, W, 3)` in colour
                    tfm # a torchvision transform taking a PIL image
                   ) -> torch.Tensor:
     "Apply `tfm` to every image once, as torchvision's MNIST does, and stack the results"
@@ -59,13 +71,13 @@ def transform_once(images:torch.Tensor, # uint8 images `(N, H, W)`
 # %% ../nbs/00_data.ipynb #1dc21daf
 @dataclass
 class ImageSet:
-    "Transformed images `x` `(N, 1, S, S)` in [0,1], labels `y`, and where they came from"
-    x: torch.Tensor # images `(N, 1, S, S)`, values in [0,1]
+    "Transformed images `x` `(N, C, S, S)` in [0,1], labels `y`, and where they came from"
+    x: torch.Tensor # images `(N, C, S, S)`, values in [0,1]; C is 1 (grey) or 3 (colour)
     y: torch.Tensor # int64 labels `(N,)`
-    dataset: str # 'sample', 'mnist', 'fashion-mnist', 'kmnist', or 'idx' (a data directory)
+    dataset: str # 'sample', 'mnist', 'fashion-mnist', 'kmnist', 'cifar10', 'idx' or 'folder' (a data directory)
     split: str # 'train' or 'test'
     origin: str # where the images came from, in words, without the split
-    names: ClassVar[tuple] = ('sample', 'mnist', 'fashion-mnist', 'kmnist', 'idx') # allowed `dataset`s
+    names: ClassVar[tuple] = ('sample', 'mnist', 'fashion-mnist', 'kmnist', 'cifar10', 'idx', 'folder') # allowed `dataset`s
 
     def __post_init__(self):
         "Refuse a `dataset` or a `split` that is not one of the known names"
@@ -96,7 +108,8 @@ class ImageSet:
             yield self.x[j], self.y[j]
 
 # %% ../nbs/00_data.ipynb #9f2e5e02
-TV_DATASETS = {'mnist': datasets.MNIST, 'fashion-mnist': datasets.FashionMNIST, 'kmnist': datasets.KMNIST}
+TV_DATASETS = {'mnist': datasets.MNIST, 'fashion-mnist': datasets.FashionMNIST, 'kmnist': datasets.KMNIST,
+               'cifar10': datasets.CIFAR10} # CIFAR-10: colour photos (`in_channels=3`)
 DATASETS = ('auto', 'sample', *TV_DATASETS)
 
 # %% ../nbs/00_data.ipynb #a420782b
@@ -110,14 +123,16 @@ def torchvision_raw(name:str, # one of `TV_DATASETS`
                     root=None, # download cache; `default_root()` if None
                     download:bool=True # fetch the files when they are not cached
                    ) -> tuple[torch.Tensor, torch.Tensor]:
-    "uint8 images and labels of a torchvision dataset, downloading it on first use"
+    "uint8 images `(N, H, W)` (`(N, H, W, 3)` in colour) and labels of a torchvision dataset, downloaded on first use"
     root = Path(root or default_root())
     try: ds = TV_DATASETS[name](root, train=split == 'train', download=download)
-    except RuntimeError as e:
-        raise RuntimeError(f"could not get {name} through torchvision into {root} ({e}).\nOffline? Put the "
-                           "four IDX .gz files in a folder and pass data_dir=... (`--data-dir DIR`), or use "
-                           "the embedded sample: dataset='sample' (`--dataset sample`).") from e
-    return ds.data, ds.targets
+    except (RuntimeError, OSError) as e: # OSError: CIFAR-10's download raises URLError itself
+        offline = ("Put the four IDX .gz files in a folder and pass data_dir=... (`--data-dir DIR`)" if name != 'cifar10'
+                   else f"Put cifar-10-python.tar.gz (www.cs.toronto.edu/~kriz/cifar.html) in {root}, or pass "
+                        "a folder of images as data_dir=... (`--data-dir DIR`)")
+        raise RuntimeError(f"could not get {name} through torchvision into {root} ({e}).\nOffline? {offline}, "
+                           "or use the embedded sample: dataset='sample' (`--dataset sample`).") from e
+    return torch.as_tensor(ds.data), torch.as_tensor(ds.targets, dtype=torch.int64)
 
 # %% ../nbs/00_data.ipynb #f618fae0
 SYSTEM_DATA = Path('/usr/share/datasets') # where Debian's dataset-* packages put IDX files
@@ -129,6 +144,11 @@ def system_dir(name:str # one of `TV_DATASETS`
     except FileNotFoundError: return None
 
 # %% ../nbs/00_data.ipynb #e32569ae
+def _holds_idx(data_dir) -> bool:
+    "Whether the folder `data_dir` holds any of the IDX files (else it is read as a folder of images)"
+    d = Path(data_dir).expanduser()
+    return any((d/n).is_file() or (d/f'{n}.gz').is_file() for ns in IDX_FILES.values() for n in ns)
+
 def _raw_split(dataset, data_dir, split, root):
     "uint8 images, labels, the `ImageSet.dataset` name and the origin of `split` from the chosen source"
     if data_dir is not None:
@@ -158,18 +178,28 @@ def resolve_dataset(dataset:str='auto', data_dir=None, root=None) -> str:
     return dataset
 
 # %% ../nbs/00_data.ipynb #65bfc051
-def get_split(dataset:str='auto', # 'auto', 'sample', 'mnist', 'fashion-mnist' or 'kmnist'
-              data_dir=None, # a folder of IDX files; overrides `dataset`
+def get_split(dataset:str='auto', # 'auto', 'sample', 'mnist', 'fashion-mnist', 'kmnist' or 'cifar10'
+              data_dir=None, # a folder of IDX files or of images; overrides `dataset`
               split:str='test', # 'train' or 'test'
               input_size:int=32, # side the images are resized to
               root=None, # torchvision download cache; `default_root()` if None
+              in_channels:int|None=None, # 1: grey, 3: colour (RGB); None: 3 for CIFAR-10, else 1
+              test_fraction:float=0.2 # share of an image folder without train/ and test/ kept for testing
              ) -> ImageSet:
-    "One split as an `ImageSet`, transformed once with `tutorial_tfms(input_size)`"
-    x, y, name, origin = _raw_split(resolve_dataset(dataset, data_dir, root), data_dir, split, root)
-    return ImageSet(transform_once(x, tutorial_tfms(input_size)), y, name, split, origin)
+    "One split as an `ImageSet`, every image transformed once with `image_tfms(input_size, in_channels)`"
+    dataset = resolve_dataset(dataset, data_dir, root)
+    if in_channels is None: in_channels = 3 if dataset == 'cifar10' and data_dir is None else 1
+    tfm = image_tfms(input_size, in_channels)
+    if data_dir is not None and not _holds_idx(data_dir):
+        x, y, origin = read_folder(data_dir, tfm, split, test_fraction)
+        return ImageSet(x, y, 'folder', split, origin)
+    x, y, name, origin = _raw_split(dataset, data_dir, split, root)
+    return ImageSet(transform_once(x, tfm), y, name, split, origin)
 
 # %% ../nbs/00_data.ipynb #87fef99a
-def get_data(dataset:str='auto', data_dir=None, input_size:int=32, root=None) -> tuple[ImageSet, ImageSet]:
+def get_data(dataset:str='auto', data_dir=None, input_size:int=32, root=None, in_channels:int|None=None,
+             test_fraction:float=0.2) -> tuple[ImageSet, ImageSet]:
     "Train and test `ImageSet`s (arguments as in `get_split`)"
     dataset = resolve_dataset(dataset, data_dir, root)
-    return tuple(get_split(dataset, data_dir, s, input_size, root) for s in ('train', 'test'))
+    return tuple(get_split(dataset, data_dir, s, input_size, root, in_channels, test_fraction)
+                 for s in ('train', 'test'))

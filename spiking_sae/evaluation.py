@@ -64,9 +64,14 @@ class PCA(nn.Module):
                  k:int=32): # number of components
         super().__init__()
         X = x.flatten(1).double()
-        vals, vecs = torch.linalg.eigh(torch.cov(X.T, correction=0))
+        (N, D), Xc = X.shape, X - X.mean(0)
+        if N >= D: vals, vecs = torch.linalg.eigh(Xc.T @ Xc / N) # the D×D covariance
+        else: # fewer images than pixels (large or colour images): the N×N Gram matrix has the same nonzero eigenvalues
+            vals, u = torch.linalg.eigh(Xc @ Xc.T / N)
+            vecs = Xc.T @ u / (vals.clamp_min(1e-30) * N).sqrt() # the covariance's unit eigenvectors
+            vals = torch.cat([vals.new_zeros(D - N), vals])
         self.register_buffer('mean', X.mean(0).float())
-        self.register_buffer('eigvals', vals.flip(0)) # all of them, largest first
+        self.register_buffer('eigvals', vals.flip(0)) # all D of them, largest first
         self.register_buffer('comps', vecs.flip(1)[:, :k].float()) # `(C·H·W, k)`, orthonormal columns
 
     def forward(self, x):

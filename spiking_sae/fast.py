@@ -8,6 +8,7 @@ import ctypes, inspect, math, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 import snntorch as snn
 from .model import SAE, SAEOutput, check_input
+from .distributed import GlobalBatchNorm2d, global_batch_norm, world
 try: import triton, triton.language as tl
 except Exception: triton = None # optional: only the CUDA scan uses it
 
@@ -174,6 +175,10 @@ def bn_over_time(bn:nn.BatchNorm2d, h, # `(B·S, C, H, W)`, row b·S + s; S is 1
     if not bn.training:
         return F.batch_norm(h, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0., bn.eps)
     S, C = len(h) // B, bn.num_features
+    if isinstance(bn, GlobalBatchNorm2d) and world()[1] > 1: # training across processes: whole-batch statistics
+        out, mean, var = global_batch_norm(h.view(B, S*C, *h.shape[2:]), bn.weight.repeat(S), bn.bias.repeat(S), bn.eps)
+        update_running_stats(bn, mean.view(S, C), var.view(S, C), T)
+        return out.view_as(h)
     mean, var = bn.running_mean.new_zeros(S*C), bn.running_var.new_ones(S*C) # fp32 also under autocast
     out = F.batch_norm(h.view(B, S*C, *h.shape[2:]), mean, var, bn.weight.repeat(S), bn.bias.repeat(S),
                        True, 1., bn.eps)

@@ -14,6 +14,8 @@ from .decoder import READOUTS
 from .model import SAE
 from .evaluation import quality
 from .time_loss import time_avg_loss
+from .distributed import (any_process, batch_loss_sum, check_shares, data_parallel, global_batchnorm,
+                                    shard, shared_loss, world)
 
 # %% auto #0
 __all__ = ['LOSSES', 'SCHEDULES', 'OUT_BIASES', 'PRECISIONS', 'CONFIG_RULES', 'LIMIT_RULE', 'final_step_loss', 'TrainConfig',
@@ -38,6 +40,7 @@ class TrainConfig:
     num_steps: int = 5 # time steps per image
     slope: float = 2.0 # arctan surrogate slope α
     input_size: int = 32 # image side
+    in_channels: int = 1 # 1: grey images (the tutorial), 3: colour (RGB)
     channels: tuple = (32, 64, 128) # encoder conv channels
     lr: float = 1e-4 # AdamW learning rate
     weight_decay: float = 1e-3 # AdamW weight decay
@@ -61,7 +64,7 @@ class TrainConfig:
     def model_kwargs(self) -> dict:
         "The arguments `SAE` takes"
         return dict(latent_dim=self.latent_dim, beta=self.beta, threshold=self.threshold,
-                    num_steps=self.num_steps, slope=self.slope, input_size=self.input_size,
+                    num_steps=self.num_steps, slope=self.slope, input_size=self.input_size, in_channels=self.in_channels,
                     channels=tuple(self.channels), readout=self.readout, double_lif=self.double_lif)
 
 # %% ../nbs/05_train.ipynb #55d11fdb
@@ -100,6 +103,8 @@ CONFIG_RULES = { # field: (check, the accepted values in words)
     'num_steps': _integer(1, 1_000), 'slope': _number(0, above=True),
     'input_size': _integer(8, 1024, every=8), # three stride-2 convolutions halve it three times
     'channels': _three(_integer(1, 4096)),
+    'in_channels': (lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool) and v in (1, 3),
+                    "1 (grey) or 3 (colour, RGB)"),
     'lr': _number(0, above=True), 'weight_decay': _number(0), 'batch_size': _integer(1),
     'epochs': _integer(1, 10_000), 'seed': _integer(0, 2**64 - 1), 'loss': _one_of(LOSSES),
     'readout': _one_of(READOUTS), 'out_init': _number(0), 'out_bias': _one_of(OUT_BIASES),
@@ -215,6 +220,7 @@ class Run:
     history: list = field(default_factory=list) # one dict per finished epoch
     partial: dict|None = None # where an unfinished epoch stopped: its `order`, `batches_done`, `loss_sum`
     scaler: torch.amp.GradScaler|None = None # fp16's gradient scaler (`grad_scaler`)
+    net: nn.Module|None = None # what trains: `model`, or it wrapped in DDP across processes (`data_parallel`)
 
     @classmethod
     def start(cls, cfg:TrainConfig, device=None, model_cls=SAE) -> Run:
@@ -222,10 +228,11 @@ class Run:
         cfg.validate() # a config changed after it was made
         torch.manual_seed(cfg.seed)
         model = init_output(model_cls(**cfg.model_kwargs()), cfg.out_init, cfg.out_bias)
+        if world()[1] > 1: model = global_batchnorm(model) # whole-batch BatchNorm across processes
         device = get_device(device)
         model = model.to(device)
         return cls(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(cfg.seed),
-                   scaler=grad_scaler(device, cfg.precision))
+                   scaler=grad_scaler(device, cfg.precision), net=data_parallel(model, device))
 
     @property
     def device(self) -> torch.device: return next(self.model.parameters()).device
@@ -248,7 +255,9 @@ def train_epoch(run:Run, data:ImageSet, # the training images, on the run's devi
     for x, _ in data.batches(cfg.batch_size, order=order, start=done):
         if stop is not None and stop(): break
         set_lr(run.opt, lr_at(cfg, len(run.history)*nb + done, cfg.epochs*nb))
-        total += train_step(run.model, run.opt, x, LOSSES[cfg.loss], cfg.precision, run.scaler).detach() * len(x)
+        loss = train_step(run.model if run.net is None else run.net, run.opt, shard(x), shared_loss(LOSSES[cfg.loss], len(x)),
+                          cfg.precision, run.scaler) # `shard`: this process's share of the batch (all of it in one)
+        total += batch_loss_sum(loss.detach(), len(x))
         done += 1
         if pbar is not None: pbar.update(1)
     run.partial = None if done == nb else dict(order=order, batches_done=done, loss_sum=total.cpu())
@@ -276,7 +285,10 @@ def train_run(run:Run, train:ImageSet, test:ImageSet, progress:bool=True,
              ) -> Run:
     "Train `run` to its last epoch, measuring all of `test` after each; the model ends in evaluation mode"
     if not len(train): raise ValueError("no training images: the training set is empty")
+    check_shares(len(train), run.cfg.batch_size)
     train, test, nb = train.to(run.device), test.to(run.device), run.batches(len(train))
+    asked = stop
+    if asked is not None: stop = lambda: any_process(asked(), run.device) # across processes: all stop, or none
     done = len(run.history)*nb + (run.partial['batches_done'] if run.partial else 0)
     with tqdm(total=run.cfg.epochs*nb, initial=done, disable=not progress, unit='batch',
               mininterval=1) as pbar:

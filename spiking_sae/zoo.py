@@ -110,7 +110,9 @@ def open_model(source, # a name in `PRETRAINED`, a `save_pretrained` folder, a r
         raise ValueError(f"{str(source)!r} is not a pretrained model ({', '.join(PRETRAINED)}), a folder written by "
                          "save_pretrained, a run directory or a checkpoint file")
     model = load_model(ckpt, get_device(device), cls)
-    model.meta = dict(checkpoint=str(ckpt), epochs=load_checkpoint(ckpt).get('epoch'))
+    saved = load_checkpoint(ckpt)
+    data = saved.get('data') if isinstance(saved.get('data'), dict) else {}
+    model.meta = dict(checkpoint=str(ckpt), epochs=saved.get('epoch'), data_source=data.get('data_source'))
     return model
 
 # %% ../nbs/13_pretrained.ipynb #39a927ea

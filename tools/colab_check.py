@@ -19,7 +19,7 @@ from nbdev.config import get_config
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = 'colab-check'
-COLAB_HAS = ['ipykernel', 'ipywidgets'] # Colab's kernel, and the widgets its progress bars (`tqdm.auto`) draw with
+COLAB_HAS = ['ipykernel', 'ipywidgets', 'scikit-image'] # Colab's kernel, the widgets its progress bars (`tqdm.auto`) draw with, and scikit-image (its sample photos: 15_own_data)
 
 def install_command(root=ROOT) -> list[str]:
     "The packages the notebooks' install cell installs, the package's own URL replaced by the clone `root`"
