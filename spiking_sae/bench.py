@@ -8,7 +8,7 @@ import ctypes, gc, platform, statistics, time
 import torch, torch.nn as nn
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
-from .idx import load_idx
+from .idx import find_idx, load_idx
 from .data import ImageSet, get_data, sample_dir, torchvision_raw, tutorial_tfms, resolve_dataset
 from .model import SAE
 from .train import TrainConfig, Run, PRECISIONS, make_optimizer, train_step, train_epoch, get_device, grad_scaler, autocast_for
@@ -191,6 +191,9 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
              ) -> dict:
     "Engines × precisions (× compiled) side by side: time, memory, FLOP rate and spikes per training step"
     if 'fp32' not in precisions: raise ValueError(f"precisions must include 'fp32', the yardstick; got {list(precisions)}")
+    if dataset == 'cifar10': raise ValueError("the benchmark times the tutorial's model on grey digits, and CIFAR-10 is "
+                                              "in colour: use --dataset sample (the default), mnist, fashion-mnist or kmnist")
+    if data_dir is not None: find_idx(data_dir, 'train') # the epoch comparison reads IDX files: a clear error if none
     device = get_device(device)
     tuned = tune_cpu_allocator() if device.type == 'cpu' else False
     t0 = time.perf_counter(); trn, _ = get_data(dataset, data_dir); prepare_s = time.perf_counter() - t0

@@ -22,7 +22,7 @@ from .fast import FastSAE, compiled
 from .bench import run_bench
 from .runs import TrainingInterrupted, atomic_write, train_in, load_checkpoint, load_model, saved_config
 from .zoo import PRETRAINED, open_model
-from .distributed import check_shares, process_group, world
+from .distributed import check_shares, local_first, process_group, world
 
 # %% auto #0
 __all__ = ['ENGINES', 'KERNELS', 'parser', 'config_from_args', 'train_cmd', 'eval_cmd', 'reconstruct_cmd', 'read_images',
@@ -32,13 +32,15 @@ __all__ = ['ENGINES', 'KERNELS', 'parser', 'config_from_args', 'train_cmd', 'eva
 ENGINES = {'fast': FastSAE, 'reference': SAE}
 KERNELS = ['auto', 'torch', 'triton']
 
-def _add_data_args(p, engine=True):
+def _add_data_args(p, engine=True, folders=True):
     p.add_argument('--dataset', default='auto', choices=DATASETS,
                    help="data set (default: a shipped model's own; else MNIST if available, else the embedded sample)")
-    p.add_argument('--data-dir', help="a folder of images (flat, one subfolder per class, or train/ and test/), "
-                                      "or of the four MNIST-format IDX files; overrides --dataset")
-    p.add_argument('--test-fraction', type=float, default=0.2,
-                   help="share of an image folder without train/ and test/ kept for testing (default: 0.2, seeded)")
+    if not folders: p.add_argument('--data-dir', help="a folder of the four MNIST-format IDX files; overrides --dataset")
+    else:
+        p.add_argument('--data-dir', help="a folder of images (flat, one subfolder per class, or train/ and test/), "
+                                          "or of the four MNIST-format IDX files; overrides --dataset")
+        p.add_argument('--test-fraction', type=float, default=0.2,
+                       help="share of an image folder without train/ and test/ kept for testing (default: 0.2, seeded)")
     p.add_argument('--device', help="cpu, cuda, cuda:1 ... (default: cuda when present)")
     if not engine: return
     p.add_argument('--engine', default='fast', choices=list(ENGINES), help="fast (default) or the step-by-step reference")
@@ -114,7 +116,7 @@ def parser() -> argparse.ArgumentParser:
             c.add_argument('--images', nargs='+', metavar='FILE',
                            help="image files to encode instead (any size or colour: made grey and resized)")
     b = sub.add_parser('bench', help="time reference and fast engines side by side (JSON)")
-    _add_data_args(b, engine=False)
+    _add_data_args(b, engine=False, folders=False) # the benchmark times the tutorial's digits
     b.set_defaults(dataset='sample')
     for o, d in (('--batch-size', 250), ('--num-steps', 5), ('--steps', 10), ('--warmup', 3)):
         b.add_argument(o, type=int, default=d)
@@ -131,7 +133,7 @@ def config_from_args(args) -> TrainConfig:
     given = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
              if getattr(args, f.name, None) is not None}
     if 'channels' in given: given['channels'] = tuple(given['channels'])
-    if getattr(args, 'dataset', None) == 'cifar10' and not getattr(args, 'resume', False):
+    if getattr(args, 'dataset', None) == 'cifar10' and getattr(args, 'data_dir', None) is None and not getattr(args, 'resume', False):
         given.setdefault('in_channels', 3) # colour photos: in colour unless asked otherwise
     for k, v in given.items(): check_field(k, v, '--' + k.replace('_', '-')) # named as typed
     if not getattr(args, 'resume', False): return replace(PRESETS[args.preset], **given)
@@ -172,8 +174,9 @@ def _train(args, device):
     check_limit(args.limit, label='--limit')
     cfg, first = config_from_args(args), world()[0] == 0
     cls = _engine(args, get_device(device))
-    train, test = get_data(args.dataset, args.data_dir, cfg.input_size, in_channels=cfg.in_channels,
-                           test_fraction=args.test_fraction)
+    with local_first(): # under torchrun, a download happens once per machine
+        train, test = get_data(args.dataset, args.data_dir, cfg.input_size, in_channels=cfg.in_channels,
+                               test_fraction=args.test_fraction)
     if args.limit is not None: train = train.subset(check_limit(args.limit, len(train), '--limit'))
     check_shares(len(train), cfg.batch_size) # across processes, every batch must give each some images
     if train.dataset == 'folder' and len(train) < cfg.batch_size:

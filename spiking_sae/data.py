@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
 
-import torch
+import numpy as np, torch
 import matplotlib.pyplot as plt
 from PIL import Image
 from torchvision import datasets, transforms
@@ -19,8 +19,9 @@ from .idx import IDX_FILES, find_idx, load_idx
 from .folders import read_folder
 
 # %% auto #0
-__all__ = ['TV_DATASETS', 'DATASETS', 'SYSTEM_DATA', 'sample_dir', 'show_grid', 'tutorial_tfms', 'image_tfms', 'transform_once',
-           'ImageSet', 'default_root', 'torchvision_raw', 'system_dir', 'resolve_dataset', 'get_split', 'get_data']
+__all__ = ['TV_DATASETS', 'DATASETS', 'SYSTEM_DATA', 'sample_dir', 'show_grid', 'tutorial_tfms', 'eight_bit', 'image_tfms',
+           'transform_once', 'ImageSet', 'default_root', 'torchvision_raw', 'system_dir', 'resolve_dataset',
+           'get_split', 'get_data']
 
 # %% ../nbs/00_data.ipynb #5699427c
 def sample_dir() -> Path:
@@ -51,6 +52,12 @@ def tutorial_tfms(input_size:int=32): # side of the square image the model sees
                                transforms.ToTensor(), transforms.Normalize((0,), (1,))])
 
 # %% ../nbs/00_data.ipynb #10e5717b
+def eight_bit(im:Image.Image) -> Image.Image:
+    "`im` with 8-bit values: 16-bit and 32-bit integer images scaled from 0–65535, float ones from [0, 1]"
+    if im.mode not in ('I', 'F') and not im.mode.startswith('I;16'): return im
+    a = np.asarray(im, dtype=np.float64) * (255 / 65535 if im.mode != 'F' else 255)
+    return Image.fromarray(a.clip(0, 255).round().astype(np.uint8))
+
 def image_tfms(input_size:int=32, # side of the square image the model sees
                in_channels:int=1 # 1: grey (the tutorial's), 3: colour (RGB)
               ):
@@ -58,7 +65,7 @@ def image_tfms(input_size:int=32, # side of the square image the model sees
     if in_channels not in (1, 3):
         raise ValueError(f"in_channels must be 1 (grey) or 3 (colour, RGB) for images, got {in_channels!r}")
     mode = 'L' if in_channels == 1 else 'RGB'
-    return transforms.Compose([transforms.Lambda(lambda im: im.convert(mode)), transforms.Resize(input_size),
+    return transforms.Compose([transforms.Lambda(lambda im: eight_bit(im).convert(mode)), transforms.Resize(input_size),
                                transforms.CenterCrop(input_size), transforms.ToTensor()])
 
 # %% ../nbs/00_data.ipynb #d4d94aa7

@@ -65,14 +65,15 @@ class PCA(nn.Module):
         super().__init__()
         X = x.flatten(1).double()
         (N, D), Xc = X.shape, X - X.mean(0)
-        if N >= D: vals, vecs = torch.linalg.eigh(Xc.T @ Xc / N) # the D×D covariance
-        else: # fewer images than pixels (large or colour images): the N×N Gram matrix has the same nonzero eigenvalues
-            vals, u = torch.linalg.eigh(Xc @ Xc.T / N)
-            vecs = Xc.T @ u / (vals.clamp_min(1e-30) * N).sqrt() # the covariance's unit eigenvectors
-            vals = torch.cat([vals.new_zeros(D - N), vals])
+        if N >= D: # the D×D covariance
+            vals, vecs = torch.linalg.eigh(Xc.T @ Xc / N)
+            vals, vecs = vals.flip(0), vecs.flip(1)
+        else: # fewer images than pixels (large or colour images): the SVD of the N×D images, no D×D matrix
+            _, s, vh = torch.linalg.svd(Xc, full_matrices=False)
+            vals, vecs = torch.cat([s**2 / N, s.new_zeros(D - N)]), vh.T
         self.register_buffer('mean', X.mean(0).float())
-        self.register_buffer('eigvals', vals.flip(0)) # all D of them, largest first
-        self.register_buffer('comps', vecs.flip(1)[:, :k].float()) # `(C·H·W, k)`, orthonormal columns
+        self.register_buffer('eigvals', vals) # all D of them, largest first
+        self.register_buffer('comps', vecs[:, :k].float()) # `(C·H·W, k)` orthonormal columns (at most N)
 
     def forward(self, x):
         return ((x.flatten(1) - self.mean) @ self.comps @ self.comps.T + self.mean).view_as(x)

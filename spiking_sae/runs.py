@@ -12,8 +12,8 @@ import matplotlib.pyplot as plt
 from .data import ImageSet
 from .model import SAE
 from .evaluation import save_grid
-from .train import CONFIG_RULES, TrainConfig, Run, TrainingStopped, check_field, train_run, plot_losses
-from .distributed import barrier, world
+from .train import CONFIG_RULES, TrainConfig, Run, TrainingStopped, check_field, get_device, train_run, plot_losses
+from .distributed import barrier, together, world
 try: import fcntl
 except ImportError: fcntl = None # Windows: no lock on run directories
 
@@ -306,6 +306,7 @@ def resume_run(path, cfg:TrainConfig, data:dict, device=None, cls=SAE) -> Run:
 def _interrupted(out:Path, run:Run, data:dict, signum:int) -> TrainingInterrupted:
     "Save where a signal stopped `run` (rank 0 saves, across processes); the error that says so and how to carry on"
     if world()[0] == 0: save_checkpoint(out/'checkpoint.pt', run, data)
+    barrier() # across processes, the others wait for the checkpoint, so that what they say below is true
     where = f"after epoch {len(run.history)}"
     if run.partial is not None:
         where = (f"in epoch {len(run.history) + 1} after batch {run.partial['batches_done']} "
@@ -322,18 +323,25 @@ def train_in(out_dir, # the run directory: new, or holding the run to resume
              device=None, progress:bool=True, cls=SAE) -> Run:
     "`fit` into a run directory: its files after every epoch, a checkpoint on SIGINT/SIGTERM, exact resume"
     first = world()[0] == 0 # across processes (`torchrun`), rank 0 alone checks and writes the run directory
-    out = writable_dir(out_dir) if first else Path(out_dir).expanduser()
-    with run_dir_lock(out) if first else contextlib.nullcontext(): # the only writer, from the checks to the last file
+    out, error = Path(out_dir).expanduser(), None
+    with contextlib.ExitStack() as held:
         if first:
-            prepare_out_dir(out, resume)
-            for p in out.glob('.*.tmp'): p.unlink() # half-written by a killed process: `atomic_write`'s names
-        barrier() # the other processes start once the directory has passed the checks
+            try:
+                held.enter_context(run_dir_lock(writable_dir(out))) # the only writer, from the checks to the last file
+                prepare_out_dir(out, resume)
+                for p in out.glob('.*.tmp'): p.unlink() # half-written by a killed process: `atomic_write`'s names
+            except (OSError, ValueError, RuntimeError) as e: error = e
+        together(error, get_device(device)) # a directory rank 0 refuses stops every process
         data = dict(data_source=test.source, train_images=len(train))
         run = (resume_run(out/'checkpoint.pt', cfg, data, device, cls) if resume
                else Run.start(cfg, device, cls))
         test = test.to(run.device)
         def save(r):
-            if first: write_run(out, r, test, data, dict(device=str(r.device), processes=world()[1]))
+            error = None
+            if first:
+                try: write_run(out, r, test, data, dict(device=str(r.device), processes=world()[1]))
+                except OSError as e: error = e # a full disk, say: every process stops
+            together(error, r.device)
         with StopOnSignal() as stop: # the checkpoint of a stop is written before a second signal can kill us
             train_run(run, train, test, progress, after_epoch=save, stop=stop)
             if len(run.history) < cfg.epochs: # a signal stopped every process; it may have reached only some
