@@ -8,7 +8,6 @@ import argparse, json, sys
 from dataclasses import fields, replace
 from pathlib import Path
 import numpy as np, torch
-from PIL import Image
 
 from . import __version__
 from .data import DATASETS, get_data, get_split, image_tfms
