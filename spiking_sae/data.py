@@ -11,10 +11,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np, torch
-import matplotlib.pyplot as plt
 from PIL import Image
-from torchvision import datasets, transforms
-from torchvision.utils import make_grid
 from .idx import IDX_FILES, find_idx, load_idx
 from .folders import read_folder
 
@@ -35,6 +32,8 @@ def show_grid(imgs:torch.Tensor, # images `(N, C, H, W)`, values in [0,1]
               labels=None # one label per image, written in its top-left corner
              ):
     "Show a batch of images as one grid with torchvision's `make_grid`, with their labels if given"
+    import matplotlib.pyplot as plt # here, not at the top: importing it takes a third of a second
+    from torchvision.utils import make_grid
     if ax is None: _, ax = plt.subplots(figsize=figsize)
     grid = make_grid(imgs.detach().float().cpu().clamp(0, 1), nrow=nrow, padding=2, pad_value=1)
     ax.imshow(grid.permute(1, 2, 0).numpy(), cmap='gray', vmin=0, vmax=1)
@@ -48,6 +47,7 @@ def show_grid(imgs:torch.Tensor, # images `(N, C, H, W)`, values in [0,1]
 # %% ../nbs/00_data.ipynb #762684e4
 def tutorial_tfms(input_size:int=32): # side of the square image the model sees
     "The tutorial's transform: resize, one grey channel, a float tensor in [0,1], `Normalize((0,),(1,))`"
+    from torchvision import transforms # here, not at the top: importing torchvision takes a second
     return transforms.Compose([transforms.Resize((input_size, input_size)), transforms.Grayscale(),
                                transforms.ToTensor(), transforms.Normalize((0,), (1,))])
 
@@ -65,6 +65,7 @@ def image_tfms(input_size:int=32, # side of the square image the model sees
     if in_channels not in (1, 3):
         raise ValueError(f"in_channels must be 1 (grey) or 3 (colour, RGB) for images, got {in_channels!r}")
     mode = 'L' if in_channels == 1 else 'RGB'
+    from torchvision import transforms
     return transforms.Compose([transforms.Lambda(lambda im: eight_bit(im).convert(mode)), transforms.Resize(input_size),
                                transforms.CenterCrop(input_size), transforms.ToTensor()])
 
@@ -115,8 +116,8 @@ class ImageSet:
             yield self.x[j], self.y[j]
 
 # %% ../nbs/00_data.ipynb #9f2e5e02
-TV_DATASETS = {'mnist': datasets.MNIST, 'fashion-mnist': datasets.FashionMNIST, 'kmnist': datasets.KMNIST,
-               'cifar10': datasets.CIFAR10} # CIFAR-10: colour photos (`in_channels=3`)
+TV_DATASETS = {'mnist': 'MNIST', 'fashion-mnist': 'FashionMNIST', 'kmnist': 'KMNIST', # classes of torchvision.datasets
+               'cifar10': 'CIFAR10'} # CIFAR-10: colour photos (`in_channels=3`)
 DATASETS = ('auto', 'sample', *TV_DATASETS)
 
 # %% ../nbs/00_data.ipynb #a420782b
@@ -132,7 +133,8 @@ def torchvision_raw(name:str, # one of `TV_DATASETS`
                    ) -> tuple[torch.Tensor, torch.Tensor]:
     "uint8 images `(N, H, W)` (`(N, H, W, 3)` in colour) and labels of a torchvision dataset, downloaded on first use"
     root = Path(root or default_root())
-    try: ds = TV_DATASETS[name](root, train=split == 'train', download=download)
+    from torchvision import datasets # here, not at the top: importing torchvision takes a second
+    try: ds = getattr(datasets, TV_DATASETS[name])(root, train=split == 'train', download=download)
     except (RuntimeError, OSError) as e: # OSError: CIFAR-10's download raises URLError itself
         offline = ("Put the four IDX .gz files in a folder and pass data_dir=... (`--data-dir DIR`)" if name != 'cifar10'
                    else f"Put cifar-10-python.tar.gz (www.cs.toronto.edu/~kriz/cifar.html) in {root}, or pass "

@@ -7,13 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 import torch
 from PIL import Image
-from torchvision import datasets
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'LAYOUTS', 'is_image', 'find_images', 'load_images', 'split_indices', 'read_folder']
 
 # %% ../nbs/15_own_data.ipynb #96de99d3
-IMAGE_EXTS = datasets.folder.IMG_EXTENSIONS # the files `ImageFolder` reads: .jpg .jpeg .png .ppm .bmp .pgm .tif .tiff .webp
+IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.pgm', '.tif', '.tiff', '.webp') # what `ImageFolder` reads
 LAYOUTS = ("image files (PNG, JPEG ...) directly in it, in one subfolder per class, or in train/ and test/ "
            "subfolders laid out either way") # what `read_folder` reads, in words
 
@@ -32,8 +31,10 @@ def find_images(folder:Path, # a folder of image files, or of one subfolder of t
         raise ValueError(f"{folder} has classes the training images lack ({', '.join(sorted(extra))}): "
                          "give train/ and test/ the same class folders")
     if not subs: items = [(p, 0) for p in sorted(folder.iterdir()) if p.is_file() and is_image(p)]
-    else: items = datasets.folder.make_dataset(folder, {c: i for i, c in enumerate(classes)}, is_valid_file=is_image,
-                                               allow_empty=True)
+    else:
+        from torchvision.datasets.folder import make_dataset # here: importing torchvision takes a second
+        items = make_dataset(folder, {c: i for i, c in enumerate(classes)}, is_valid_file=is_image,
+                             allow_empty=True)
     if not items: raise FileNotFoundError(f"{folder} holds no images: a data folder holds {LAYOUTS}")
     return [Path(p) for p, _ in items], torch.tensor([c for _, c in items]), classes
 

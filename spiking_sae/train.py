@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib, math, numbers, time, warnings
 from dataclasses import dataclass, field, fields
 import torch, torch.nn as nn, torch.nn.functional as F
-import matplotlib.pyplot as plt
 from tqdm.auto import tqdm # a widget in notebooks (Colab, Jupyter), text in a terminal
 from .data import ImageSet
 from .decoder import READOUTS
@@ -314,6 +313,7 @@ def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, device=None, progress:bo
 # %% ../nbs/05_train.ipynb #30a1ebad
 def plot_losses(history:list, ax=None, title='Loss'):
     "Training loss and whole-test-set MSE per epoch"
+    import matplotlib.pyplot as plt # here, not at the top: importing it takes a third of a second
     if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
     ep = [h['epoch'] for h in history]
     ax.plot(ep, [h['train_loss'] for h in history], marker='o', label='train loss (mean over the epoch)')

@@ -1,6 +1,7 @@
-"""Every notebook runs as one test, as a Colab user runs it: "Run all" (hidden, slow and cuda cells too) in a fresh
-virtual environment holding only what the notebooks' install cell installs, each notebook alone in an empty
-folder, with IN_TEST=1 to keep the work short (`tools/colab_check.py`). This is the only place CI runs them.
+"""Every notebook runs as one test, as a user of a plain Jupyter runs it after its install cell: "Run all" (hidden,
+slow and cuda cells too) in a fresh virtual environment holding a kernel and what the notebooks' install cell
+installs, each notebook alone in an empty folder, with IN_TEST=1 to keep the work short (`tools/colab_check.py`).
+This is the only place CI runs them. `--colab` adds what Colab has besides.
 
     python -m pytest tests/test_notebooks.py -k 11_runs --colab-venv /tmp/colabvenv   # reuse an environment
     python -m pytest tests/test_notebooks.py --flags cuda                               # leave the GPU visible
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
+pytestmark = pytest.mark.notebooks # `python -m pytest -m "not notebooks"` leaves them out
 sys.path.insert(0, str(ROOT/'tools'))
 import colab_check
 
@@ -17,12 +19,20 @@ import colab_check
 def kernels(request, tmp_path_factory):
     "One environment for the session (in `--colab-venv`, if given), and a kernel spec that runs it"
     venv = request.config.getoption('colab_venv') or tmp_path_factory.mktemp('colab')/'venv'
-    py = colab_check.make_env(Path(venv))
-    gpu = 'cuda' in request.config.getoption('flags').split()
-    return colab_check.kernel_specs(py, tmp_path_factory.mktemp('kernels'), gpu=gpu)
+    py = colab_check.make_env(Path(venv), colab=request.config.getoption('colab'))
+    reporter = request.config.pluginmanager.get_plugin('terminalreporter')
+    if reporter: reporter.write_line(f"\nthe notebooks run {colab_check.torch_of(py)}")
+    gpu, jobs = 'cuda' in request.config.getoption('flags').split(), request.config.getoption('jobs')
+    return colab_check.kernel_specs(py, tmp_path_factory.mktemp('kernels'), gpu=gpu, jobs=jobs), jobs
 
-@pytest.mark.timeout(1200)
+@pytest.fixture(scope='session')
+def runs(request, kernels) -> dict:
+    "The notebooks this session tests, started `--jobs` at a time when the first of them is tested"
+    wanted = {item.callspec.params['nb'] for item in request.session.items if item.originalname == 'test_notebook'}
+    return colab_check.run_notebooks([p for p in colab_check.notebooks() if p in wanted], *kernels)
+
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize('nb', colab_check.notebooks(), ids=lambda p: p.stem)
-def test_notebook(nb, kernels):
-    r = colab_check.run_notebook(nb, kernels)
+def test_notebook(nb, runs):
+    r = runs[nb.name].result()
     assert r['ok'], f"{nb.name} stops after {r['seconds']:.0f} s in a clean runtime: {r['error']}\n{r['traceback']}"

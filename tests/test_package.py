@@ -62,3 +62,11 @@ def test_min_python_is_what_the_pinned_tools_and_torch_need():
     floor = lambda p: tuple(map(int, re.search(r'>=\s*(\d+)\.(\d+)', metadata(p)['Requires-Python']).groups()))
     floors = {p: floor(p) for p in pinned}
     assert tuple(map(int, cfg['min_python'].split('.'))) == max(floors.values()), floors
+
+def test_imports_load_only_what_they_use():
+    "Importing the package or its command line loads neither torchvision, torchmetrics nor pyplot (a second and more at each start)"
+    code = ("import sys, spiking_sae, spiking_sae.cli\n"
+            "print(*sorted(m for m in ('torchvision', 'torchmetrics', 'matplotlib.pyplot', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [], f"importing spiking_sae.cli loads {out.stdout.split()}"
