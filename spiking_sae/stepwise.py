@@ -6,7 +6,7 @@
 __all__ = ['signalled', 'Stepwise', 'main']
 
 # %% ../nbs/93_stepwise.ipynb #945bee59
-import signal, sys, time
+import argparse, signal, sys, time
 from pathlib import Path
 from . import cli, runs, train
 
@@ -20,7 +20,7 @@ class Stepwise:
     def __init__(self, hold:str|None=None): self.hold, self.batches = hold, 0 # hold: e.g. 'batch 7'
 
     def pause(self, what:str):
-        print('@', what, flush=True)
+        sys.stdout.write(f'@ {what}\n'); sys.stdout.flush() # one write: under torchrun, processes share the stream
         if self.hold is None:
             if sys.stdin.readline() != 'go\n': sys.exit(f"stopped at {what}: no 'go' on standard input")
         elif what == self.hold:
@@ -37,10 +37,10 @@ class Stepwise:
 
 def main():
     "`python -m spiking_sae.stepwise [--hold WHAT] COMMAND ...`: `spiking-sae COMMAND ...`, step by step"
-    args = sys.argv[1:]
-    hold = args[1] if args[:1] == ['--hold'] else None
-    Stepwise(hold).install()
-    sys.argv[1:] = args[2:] if hold else args
+    p = argparse.ArgumentParser(prog='python -m spiking_sae.stepwise', add_help=False, allow_abbrev=False)
+    p.add_argument('--hold', metavar='WHAT', help="wait at this report ('batch 3', 'writing best.pt') for a signal")
+    a, sys.argv[1:] = p.parse_known_args()
+    Stepwise(a.hold).install()
     cli.main()
 
 if __name__ == '__main__' and __package__: main() # `python -m spiking_sae.stepwise`; in a notebook, __package__ is empty

@@ -33,7 +33,12 @@ def cuda_guard_problem(src:str) -> str:
     if len(body) != 1 or not isinstance(body[0], ast.If): return "its code is not one `if` on a CUDA check"
     test, neg = body[0].test, False
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not): test, neg = test.operand, True
-    if isinstance(test, ast.Compare): test = test.left # torch.cuda.device_count() >= 2
+    if isinstance(test, ast.Compare): # torch.cuda.device_count() >= 2: at least one GPU
+        op, right = test.ops[0], test.comparators[0]
+        at_least = right.value + isinstance(op, ast.Gt) if isinstance(right, ast.Constant) and isinstance(right.value, int) else 0
+        if len(test.ops) != 1 or not isinstance(op, (ast.Gt, ast.GtE)) or at_least < 1:
+            return f"its `if` tests `{ast.unparse(body[0].test)}`, which holds without a GPU"
+        test = test.left
     if not (isinstance(test, ast.Call) and ast.unparse(test.func) in CUDA_CHECKS):
         return f"its `if` tests `{ast.unparse(body[0].test)}`, not {' or '.join(sorted(CUDA_CHECKS))}"
     no_cuda = body[0].body if neg else body[0].orelse
@@ -56,13 +61,17 @@ def test_cuda_cells_guard_themselves(nb):
     "#| cuda\nif ctrn is not None:\n    fit(cfg, ctrn, ctst)",                 # 15_own_data's, before issue 23
     "#| cuda\nx = 1\nif torch.cuda.is_available(): fit(cfg, trn, tst)",          # work before the check
     "#| cuda\nif not torch.cuda.is_available(): fit(cfg, trn, tst)\nelse: pass",  # work where there is no CUDA
-    "#| cuda\nif torch.cuda.is_available() or True: fit(cfg, trn, tst)"])
+    "#| cuda\nif torch.cuda.is_available() or True: fit(cfg, trn, tst)",
+    "#| cuda\nif torch.cuda.device_count() < 2: fit(cfg, trn, tst)",           # holds where there is none
+    "#| cuda\nif torch.cuda.device_count() >= 0: fit(cfg, trn, tst)",
+    "#| cuda\nif torch.cuda.is_available() == False: fit(cfg, trn, tst)"])
 def test_unguarded_cuda_cells_are_found(src):
     assert cuda_guard_problem(src)
 
 def test_guarded_cuda_cells_pass():
     for src in ('#| cuda\nif not torch.cuda.is_available(): print("skipped")\nelse: fit()',
-                '#| cuda\nif torch.cuda.device_count() >= 2: fit()', '#| cuda\nif torch.cuda.is_available(): fit()'):
+                '#| cuda\nif torch.cuda.device_count() >= 2: fit()', '#| cuda\nif torch.cuda.device_count() > 0: fit()',
+                '#| cuda\nif torch.cuda.is_available(): fit()'):
         assert cuda_guard_problem(src) == '', src
 
 def imports(src:str) -> set:

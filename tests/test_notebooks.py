@@ -1,7 +1,8 @@
 """Every notebook runs as one test, as a user of a plain Jupyter runs it after its install cell: "Run all" (hidden,
 slow and cuda cells too) in a fresh virtual environment holding a kernel and what the notebooks' install cell
-installs, each notebook alone in an empty folder, with IN_TEST=1 to keep the work short (`tools/colab_check.py`).
-This is the only place CI runs them. `--colab` adds what Colab has besides.
+installs (and seeing this Python's packages: its torch), each notebook alone in an empty folder, with IN_TEST=1 to
+keep the work short, two at a time (`--jobs`) (`tools/colab_check.py`). This is the only place CI runs them.
+`--colab` adds what Colab has besides.
 
     python -m pytest tests/test_notebooks.py -k 11_runs --colab-venv /tmp/colabvenv   # reuse an environment
     python -m pytest tests/test_notebooks.py --flags cuda                               # leave the GPU visible
@@ -29,7 +30,9 @@ def kernels(request, tmp_path_factory):
 def runs(request, kernels) -> dict:
     "The notebooks this session tests, started `--jobs` at a time when the first of them is tested"
     wanted = {item.callspec.params['nb'] for item in request.session.items if item.originalname == 'test_notebook'}
-    return colab_check.run_notebooks([p for p in colab_check.notebooks() if p in wanted], *kernels)
+    runs = colab_check.run_notebooks([p for p in colab_check.notebooks() if p in wanted], *kernels)
+    yield runs
+    colab_check.stop(runs) # those not started, after `-x` or Ctrl-C
 
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize('nb', colab_check.notebooks(), ids=lambda p: p.stem)

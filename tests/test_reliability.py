@@ -7,7 +7,7 @@ at all). Which values are valid is written here from the issue's rules, not read
 can catch a rule the package gets wrong. The examples run the command's `main()` in this process, as the console
 script does (its exit code and what it writes to stderr, as the interpreter would report them), which spares each
 the import of torch; a few run as real processes, to show that the two agree."""
-import contextlib, io, json, subprocess, sys, tempfile
+import contextlib, io, json, subprocess, sys, tempfile, warnings
 from pathlib import Path
 import pytest
 from hypothesis import example, given, settings, strategies as st
@@ -43,7 +43,9 @@ def in_process(args:list) -> tuple[int, str, str]:
     out, err, argv = io.StringIO(), io.StringIO(), sys.argv
     sys.argv = ['spiking-sae', *args]
     try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
+            warnings.simplefilter('default') # shown once each, on stderr, as a new process shows them (not to pytest)
+            warnings.showwarning = lambda *w, **kw: sys.stderr.write(warnings.formatwarning(*w[:4]))
             try: cli.main(); code = 0
             except SystemExit as e: # what the interpreter does with it: a message goes to stderr, with status 1
                 code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1

@@ -2,13 +2,16 @@
 holding what a plain Jupyter has (a kernel) and what the notebooks' install cell installs (the package from this
 clone in place of its GitHub URL, and fastcore), each notebook copied alone into an empty folder, every cell run
 in order ("Run all": `#| hide`, `#| slow` and `#| cuda` cells too), with `IN_TEST=1` to keep the work short and no
-GPU visible. A notebook that needs more installs it itself (`%pip install` in its install cell). `--colab` adds
-what Colab has besides (`COLAB_HAS`). The environment sees the packages of the Python that runs this script, so
-that the torch already installed is the one used (no second download of it); `tests/test_cells.py` checks that
-the notebooks import nothing beyond what their install cell brings. Data comes from the sample embedded in the
-package or Debian's Fashion-MNIST.
+GPU visible; `--jobs` notebooks at a time. A notebook that needs more installs it itself (`%pip install` in its
+install cell). `--colab` adds what Colab has besides (`COLAB_HAS`).
 
-    python tools/colab_check.py [NOTEBOOK ...] [--venv DIR] [--colab] [--out colab.json]
+The environment also sees the packages of the Python that runs this script (a `.pth` file), so that the torch
+already installed is the one used, not downloaded again; a package a notebook forgets to install may therefore
+be found here when the tests' own environment has it (scikit-image does, for the docs): `tests/test_cells.py`
+checks, without running anything, that each notebook imports only what its install cell brings. Data comes
+from the sample embedded in the package or Debian's Fashion-MNIST.
+
+    python tools/colab_check.py [NOTEBOOK ...] [--venv DIR] [--colab] [--jobs N] [--out colab.json]
 
 `--venv DIR` reuses (or makes) the environment in DIR; by default a new one is made in a temporary folder
 and removed after. Prints which torch it runs, one line per notebook, and writes them to `--out` as JSON; exits 1
@@ -60,7 +63,8 @@ def make_env(dest:Path, root=ROOT, colab:bool=False) -> Path:
         venv.create(dest, with_pip=True)
         own = subprocess.run([str(py), '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
                              capture_output=True, text=True, check=True).stdout.strip()
-        Path(own, 'this-python.pth').write_text('\n'.join(dict.fromkeys(site.getsitepackages() + [sysconfig.get_paths()['purelib']])) + '\n')
+        mine = [*site.getsitepackages(), sysconfig.get_paths()['purelib'], site.getusersitepackages()]
+        Path(own, 'this-python.pth').write_text('\n'.join(d for d in dict.fromkeys(mine) if Path(d).is_dir()) + '\n')
     subprocess.run([str(py), '-m', 'pip', 'install', '-q', *install_command(root), *JUPYTER, *(COLAB_HAS if colab else [])], check=True)
     return py
 
@@ -110,8 +114,12 @@ def run_notebooks(paths:list, specs:KernelSpecManager, jobs:int=1) -> dict[str, 
     "Start running `paths`, `jobs` at a time (each in a kernel of its own); {notebook name: future of its result}"
     pool = ThreadPoolExecutor(jobs)
     runs = {p.name: pool.submit(run_notebook, p, specs) for p in paths}
-    pool.shutdown(wait=False) # the runs go on; the pool takes no more
+    pool.shutdown(wait=False) # the runs go on; the pool takes no more (`stop` cancels those not started)
     return runs
+
+def stop(runs:dict):
+    "Cancel the runs of `run_notebooks` not yet started (after a failure with `-x`, or Ctrl-C), so that none is left to wait for"
+    for r in runs.values(): r.cancel()
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -129,10 +137,12 @@ def main(argv=None):
         print(f"environment ready in {time.time() - t:.0f} s: {' '.join(install_command() + JUPYTER + (COLAB_HAS if a.colab else []))}; "
               f"{torch_of(py)}", flush=True)
         specs = kernel_specs(py, tmp/'kernels', jobs=a.jobs)
-        results = []
-        for run in run_notebooks(nbs, specs, a.jobs).values():
-            results.append(r := run.result())
-            print(f"{'ok  ' if r['ok'] else 'FAIL'} {r['notebook']:<24} {r['seconds']:6.1f} s  {r['error']}", flush=True)
+        results, runs = [], run_notebooks(nbs, specs, a.jobs)
+        try:
+            for run in runs.values():
+                results.append(r := run.result())
+                print(f"{'ok  ' if r['ok'] else 'FAIL'} {r['notebook']:<24} {r['seconds']:6.1f} s  {r['error']}", flush=True)
+        finally: stop(runs)
     finally: shutil.rmtree(tmp, ignore_errors=True)
     passed = sum(r['ok'] for r in results)
     print(f"{passed} of {len(results)} notebooks ran top to bottom in a clean environment")
