@@ -7,15 +7,16 @@ from __future__ import annotations
 import ctypes, inspect, math, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 import snntorch as snn
+from torch.nn.modules.batchnorm import _BatchNorm
 from .model import SAE, SAEOutput, check_input
 from .distributed import GlobalBatchNorm2d, global_batch_norm, world
 try: import triton, triton.language as tl
 except Exception: triton = None # optional: only the CUDA scan uses it
 
 # %% auto #0
-__all__ = ['atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'triton_works', 'update_running_stats', 'bn_over_time', 'per_step',
-           'never_fires', 'decayed_deconv', 'keep_big_blocks', 'tune_cpu_allocator', 'lif_consts', 'FastSAE',
-           'compiled']
+__all__ = ['SAME_EVERY_STEP', 'atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'triton_works', 'update_running_stats',
+           'bn_over_time', 'per_step', 'never_fires', 'decayed_deconv', 'keep_big_blocks', 'tune_cpu_allocator',
+           'lif_consts', 'FastSAE', 'compiled']
 
 # %% ../nbs/09_fast.ipynb #35d569ba
 def atan_grad(u, # membranes `(B, T, ...)`
@@ -175,6 +176,9 @@ def bn_over_time(bn:nn.BatchNorm2d, h, # `(B·S, C, H, W)`, row b·S + s; S is 1
     if not bn.training:
         return F.batch_norm(h, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0., bn.eps)
     S, C = len(h) // B, bn.num_features
+    if isinstance(bn, nn.SyncBatchNorm) and world()[1] > 1:
+        raise TypeError("FastSAE trains across processes with GlobalBatchNorm2d, not nn.SyncBatchNorm: "
+                        "build the model with spiking_sae.distributed.global_batchnorm (as `train` does)")
     if isinstance(bn, GlobalBatchNorm2d) and world()[1] > 1: # training across processes: whole-batch statistics
         out, mean, var = global_batch_norm(h.view(B, S*C, *h.shape[2:]), bn.weight.repeat(S), bn.bias.repeat(S), bn.eps)
         update_running_stats(bn, mean.view(S, C), var.view(S, C), T)
@@ -231,6 +235,8 @@ def lif_consts(model:nn.Module) -> dict:
     return dict(zip(lifs, vals))
 
 # %% ../nbs/09_fast.ipynb #a211de13
+SAME_EVERY_STEP = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Flatten, nn.Unflatten, nn.Identity) # per image, no state
+
 class FastSAE(SAE):
     "`SAE` computed layer by layer over all time steps: same parameters, same spikes, same outputs"
     kernel = None # the LIF scan: None picks one (`lif_scan`); 'torch' or 'triton' set on a model pins it
@@ -263,9 +269,11 @@ class FastSAE(SAE):
                 cur, shape = h.view(B, S, -1).expand(B, T, -1), h.shape[1:]
                 h = lif_scan(cur, *consts[m], slope, self.kernel)[0].view(B*T, *shape)
                 if trains is not None: trains[name] = h
-            elif isinstance(m, nn.BatchNorm2d): h = bn_over_time(m, h, B, T)
+            elif isinstance(m, _BatchNorm): h = bn_over_time(m, h, B, T)
             elif isinstance(m, nn.Linear) and S > 1: h = per_step(m, h, B, T)
-            else: h = m(h)
+            elif type(m) in SAME_EVERY_STEP: h = m(h)
+            else: raise TypeError(f"FastSAE cannot compute {name} ({type(m).__name__}) exactly for all steps at once: "
+                                  "run this model with SAE, the step-by-step engine (--engine reference)")
         beta, threshold = consts[out]
         if not record and never_fires(deconv, beta, threshold, T):
             return decayed_deconv(deconv, h, B, T, beta)

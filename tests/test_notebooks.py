@@ -21,21 +21,25 @@ def kernels(request, tmp_path_factory):
     "One environment for the session (in `--colab-venv`, if given), and a kernel spec that runs it"
     venv = request.config.getoption('colab_venv') or tmp_path_factory.mktemp('colab')/'venv'
     py = colab_check.make_env(Path(venv), colab=request.config.getoption('colab'))
-    reporter = request.config.pluginmanager.get_plugin('terminalreporter')
-    if reporter: reporter.write_line(f"\nthe notebooks run {colab_check.torch_of(py)}")
+    request.config.notebooks_torch = colab_check.torch_of(py) # said at the end (conftest.py)
     gpu, jobs = 'cuda' in request.config.getoption('flags').split(), request.config.getoption('jobs')
     return colab_check.kernel_specs(py, tmp_path_factory.mktemp('kernels'), gpu=gpu, jobs=jobs), jobs
+
+# started first, so that the two at a time end together (the slowest in `--durations`; a stale list costs only time)
+LONGEST = ('16_distributed', '11_runs', '15_own_data', '08_analysis')
 
 @pytest.fixture(scope='session')
 def runs(request, kernels) -> dict:
     "The notebooks this session tests, started `--jobs` at a time when the first of them is tested"
     wanted = {item.callspec.params['nb'] for item in request.session.items if item.originalname == 'test_notebook'}
-    runs = colab_check.run_notebooks([p for p in colab_check.notebooks() if p in wanted], *kernels)
+    order = sorted((p for p in colab_check.notebooks() if p in wanted), key=lambda p: p.stem not in LONGEST)
+    runs = colab_check.run_notebooks(order, *kernels)
     yield runs
     colab_check.stop(runs) # those not started, after `-x` or Ctrl-C
 
 @pytest.mark.timeout(1800)
 @pytest.mark.parametrize('nb', colab_check.notebooks(), ids=lambda p: p.stem)
-def test_notebook(nb, runs):
-    r = runs[nb.name].result()
+def test_notebook(nb, runs, request):
+    r = runs[nb.name].result() # its test's duration includes the wait for its turn; its own time goes to the summary
+    request.config.notebook_seconds = {**getattr(request.config, 'notebook_seconds', {}), nb.stem: r['seconds']}
     assert r['ok'], f"{nb.name} stops after {r['seconds']:.0f} s in a clean runtime: {r['error']}\n{r['traceback']}"
