@@ -276,7 +276,8 @@ class FastSAE(SAE):
                                   "run this model with SAE, the step-by-step engine (--engine reference)")
         beta, threshold = consts[out]
         if not record and never_fires(deconv, beta, threshold, T):
-            return decayed_deconv(deconv, h, B, T, beta)
+            u = decayed_deconv(deconv, h, B, T, beta) # under autocast the membrane is fp32, as `lif_scan`'s is:
+            return u.float() if u.dtype in (torch.bfloat16, torch.float16) else u
         cur = deconv(h)
         u = lif_scan(cur.view(B, T, -1), beta, threshold, slope, self.kernel)[1].view(B, T, *cur.shape[1:])
         if not record: return u[:, -1].contiguous()
