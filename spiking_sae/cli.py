@@ -7,121 +7,116 @@ from __future__ import annotations
 import argparse, json, sys
 from dataclasses import fields, replace
 from pathlib import Path
-import numpy as np, torch
-
+# only what the parser needs, none of it importing torch: `spiking-sae --help` answers at once
 from . import __version__
-from .data import DATASETS, get_data, get_split, image_tfms
-from .folders import load_images
-from .model import SAE
-from .evaluation import save_grid
-from .train import LOSSES, PRECISIONS, TrainConfig, check_field, check_limit, get_device
+from .config import (DATASETS, LOSS_NAMES, OUT_BIASES, PRECISION_NAMES, READOUT_NAMES, SCHEDULES,
+                                TrainConfig, check_field, check_limit)
 from .recipes import PRESETS, DEFAULT_PRESET
-from .analysis import SWEEP_STEPS, report
-from .fast import FastSAE, compiled
-from .bench import run_bench
-from .runs import TrainingInterrupted, atomic_write, train_in, load_checkpoint, load_model, saved_config
-from .zoo import PRETRAINED, open_model
-from .distributed import check_shares, local_first, process_group, world
+from .io import PRETRAINED
+from .engines import ENGINES, KERNELS, engine, tune_cpu_allocator
 
 # %% auto #0
-__all__ = ['ENGINES', 'KERNELS', 'parser', 'config_from_args', 'train_cmd', 'eval_cmd', 'reconstruct_cmd', 'read_images',
-           'spikes_file', 'save_spikes', 'encode_cmd', 'bench_cmd', 'main']
+__all__ = ['CHOICES', 'COMMANDS', 'parser', 'config_from_args', 'train_cmd', 'eval_cmd', 'reconstruct_cmd', 'encode_cmd',
+           'bench_cmd', 'run', 'main']
 
 # %% ../nbs/12_cli.ipynb #ab7941bd
-ENGINES = {'fast': FastSAE, 'reference': SAE}
-KERNELS = ['auto', 'torch', 'triton']
+CHOICES = dict(loss=LOSS_NAMES, readout=READOUT_NAMES, out_bias=OUT_BIASES, schedule=SCHEDULES,
+               precision=PRECISION_NAMES, in_channels=(1, 3)) # the settings that take one of a few values
 
-def _add_data_args(p, engine=True, folders=True):
-    p.add_argument('--dataset', default='auto', choices=DATASETS,
-                   help="data set (default: a shipped model's own; else MNIST if available, else the embedded sample)")
-    if not folders: p.add_argument('--data-dir', help="a folder of the four MNIST-format IDX files; overrides --dataset")
+def _add_data_args(p, model:bool=False, # a subcommand that reads a model: its own data set is the default
+                   engine:bool=True, folders:bool=True, datasets=DATASETS):
+    "The options that say which data, which device and which engine"
+    p.add_argument('--dataset', default=None if model else 'auto', choices=datasets,
+                   help="data set (default: " + ("the one a shipped model was trained on, else " if model else "")
+                        + "auto: MNIST if torchvision has it or can download it, else the embedded sample)")
+    if not folders:
+        p.add_argument('--data-dir', help="a folder of the four MNIST-format IDX files; overrides --dataset")
     else:
         p.add_argument('--data-dir', help="a folder of images (flat, one subfolder per class, or train/ and test/), "
                                           "or of the four MNIST-format IDX files; overrides --dataset")
         p.add_argument('--test-fraction', type=float, default=0.2,
                        help="share of an image folder without train/ and test/ kept for testing (default: 0.2, seeded)")
     p.add_argument('--device', help="cpu, cuda, cuda:1 ... (default: cuda when present)")
-    if not engine: return
-    p.add_argument('--engine', default='fast', choices=list(ENGINES), help="fast (default) or the step-by-step reference")
-    p.add_argument('--kernel', default='auto', choices=KERNELS,
-                   help="the fast engine's LIF scan: auto (default: Triton on CUDA once it has proved itself, "
-                        "else PyTorch), torch, or triton")
-    p.add_argument('--compile', action='store_true',
-                   help="torch.compile the model (the first step compiles, which takes a while)")
-
-def _yes_no(s:str) -> bool:
-    "'true'/'false' (also yes/no, 1/0) as a bool; `type=bool` would read 'false' as True"
-    if s.lower() in ('true', 'yes', '1'): return True
-    if s.lower() in ('false', 'no', '0'): return False
-    raise argparse.ArgumentTypeError(f"expected true or false, got {s!r}")
-
-def _arg_type(default): return _yes_no if isinstance(default, bool) else type(default)
+    if engine:
+        p.add_argument('--engine', default='fast', choices=ENGINES,
+                       help="fast (default: every layer over all time steps at once) or reference (the tutorial's "
+                            "step-by-step loop); the same results")
+        p.add_argument('--kernel', default='auto', choices=KERNELS,
+                       help="the fast engine's LIF scan: auto (default: Triton on CUDA once it has proved itself, "
+                            "else PyTorch), torch, or triton")
+        p.add_argument('--compile', action='store_true',
+                       help="torch.compile the model (the first step compiles, which takes a while)")
 
 def _add_config_args(p):
+    "One option per field of `TrainConfig`: what it means, and the default preset's value"
+    preset = PRESETS[DEFAULT_PRESET]
     for f in fields(TrainConfig):
-        if f.name == 'channels': p.add_argument('--channels', type=int, nargs=3,
-                                                help="channels of the three conv layers")
-        elif f.name == 'loss': p.add_argument('--loss', choices=list(LOSSES), help="training loss")
-        elif f.name == 'in_channels': p.add_argument('--in-channels', type=int, choices=(1, 3),
-                                                     help="1: grey, 3: colour (default: 3 for --dataset cifar10, else 1)")
-        elif f.name == 'precision': p.add_argument('--precision', choices=list(PRECISIONS),
-                                                   help="fp32, or bf16 / fp16 mixed precision (fp16: CUDA only)")
-        else: p.add_argument('--' + f.name.replace('_', '-'), type=_arg_type(getattr(TrainConfig(), f.name)),
-                             help=f"default: the preset's ({getattr(PRESETS[DEFAULT_PRESET], f.name)} "
-                                  f"in '{DEFAULT_PRESET}')")
+        flag, value = '--' + f.name.replace('_', '-'), getattr(preset, f.name)
+        shown = ' '.join(map(str, value)) if f.name == 'channels' else value
+        kw = dict(help=f"{f.metadata['help']} (preset {DEFAULT_PRESET!r}: {shown})")
+        if f.name == 'channels':
+            kw.update(type=int, nargs=3, metavar='C')
+        elif isinstance(value, bool):
+            kw.update(action=argparse.BooleanOptionalAction)
+        elif f.name in CHOICES:
+            kw.update(choices=CHOICES[f.name], type=type(value))
+        else:
+            kw.update(type=type(value))
+        p.add_argument(flag, **kw)
 
 # %% ../nbs/12_cli.ipynb #3b92faf5
 class _Parser(argparse.ArgumentParser):
     "An `ArgumentParser` whose errors are one line: what is wrong, and where the usage is"
-    def error(self, message): self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 def parser() -> argparse.ArgumentParser:
     "The `spiking-sae` argument parser"
-    p = _Parser(prog='spiking-sae',
-                                description="Train and use a convolutional spiking autoencoder")
+    p = _Parser(prog='spiking-sae', description="Train and use a convolutional spiking autoencoder")
     p.add_argument('--version', action='version', version=f"spiking-sae {__version__}")
     sub = p.add_subparsers(dest='command', required=True)
-    t = sub.add_parser('train',
-                       help="train a model; writes checkpoint, metrics.json, recon.png and losses.png")
+    t = sub.add_parser('train', help="train a model; writes checkpoint, metrics.json, recon.png and losses.png")
     t.add_argument('--preset', default=DEFAULT_PRESET, choices=list(PRESETS),
-                   help=f"the recipe (default: {DEFAULT_PRESET}; 'tutorial' is the tutorial's own)")
+                   help=f"the recipe the options below change (default: {DEFAULT_PRESET}; "
+                        "'tutorial' is the tutorial's own)")
     t.add_argument('--out', default='runs/sae', help="run directory (default: runs/sae)")
     t.add_argument('--resume', action='store_true',
-                   help="carry on the run in --out from its checkpoint "
-                        "(options given override its config, e.g. --epochs)")
+                   help="carry on the run in --out from its checkpoint, with the settings it was started with: "
+                        "a recipe option that differs is refused, except --epochs, which may lengthen the run")
     t.add_argument('--limit', type=int, help="train on the first N training images only (quick runs)")
     t.add_argument('--quiet', action='store_true', help="no progress bar")
-    _add_data_args(t); _add_config_args(t)
+    _add_data_args(t)
+    _add_config_args(t)
     for name, hlp in (('eval', "print a model's evaluation report on the test set as JSON"),
-                      ('reconstruct', "save test images above their reconstructions"),
+                      ('reconstruct', "save test images above their reconstructions as a PNG; prints JSON"),
                       ('encode', "save the latent spike trains of test images or image files (.npy or .pt)")):
-        c = sub.add_parser(name, help=hlp)
-        c.add_argument('model', help=f"a pretrained model ({', '.join(PRETRAINED)}), a folder written by "
+        m = sub.add_parser(name, help=hlp)
+        m.add_argument('model', help=f"a pretrained model ({', '.join(PRETRAINED)}), a folder written by "
                                      "save_pretrained, a run directory, or its checkpoint.pt")
-        _add_data_args(c)
-        c.set_defaults(dataset=None) # None: the dataset a pretrained model names, else 'auto'
+        _add_data_args(m, model=True)
         if name == 'eval':
-            c.add_argument('--baselines', action='store_true',
-                           help="also score zeros, the mean training image and PCA, "
-                                "fit on the training split")
-            c.add_argument('--steps-sweep', action='store_true',
+            m.add_argument('--baselines', action='store_true',
+                           help="also score zeros, the mean training image and PCA, fit on the training split")
+            m.add_argument('--steps-sweep', action='store_true',
                            help="also score the same weights run for 1 to 10 time steps")
         if name == 'reconstruct':
-            c.add_argument('-o', '--output', default='reconstruction.png', help="PNG to write")
-            c.add_argument('-n', type=int, default=16, help="number of test images")
+            m.add_argument('-o', '--output', default='reconstruction.png',
+                           help="PNG to write (default: reconstruction.png)")
+            m.add_argument('-n', type=int, default=16, help="number of test images (default: 16)")
         if name == 'encode':
-            c.add_argument('-o', '--output', default='spikes.npy', help="file to write: .npy (NumPy) or .pt (PyTorch)")
-            c.add_argument('-n', type=int, default=1000, help="number of test images (default: 1000)")
-            c.add_argument('--images', nargs='+', metavar='FILE',
+            m.add_argument('-o', '--output', default='spikes.npy', help="file to write: .npy (NumPy) or .pt (PyTorch)")
+            m.add_argument('-n', type=int, default=1000, help="number of test images (default: 1000)")
+            m.add_argument('--images', nargs='+', metavar='FILE',
                            help="image files to encode instead (any size or colour: made grey and resized)")
     b = sub.add_parser('bench', help="time reference and fast engines side by side (JSON)")
-    _add_data_args(b, engine=False, folders=False) # the benchmark times the tutorial's digits
+    _add_data_args(b, engine=False, folders=False, datasets=[d for d in DATASETS if d != 'cifar10']) # grey digits
     b.set_defaults(dataset='sample')
-    for o, d in (('--batch-size', 250), ('--num-steps', 5), ('--steps', 10), ('--warmup', 3)):
-        b.add_argument(o, type=int, default=d)
+    for o, d, hlp in (('--batch-size', 250, "images per training step"), ('--num-steps', 5, "time steps T"),
+                      ('--steps', 10, "timed training steps per variant"), ('--warmup', 3, "untimed steps first")):
+        b.add_argument(o, type=int, default=d, help=f"{hlp} (default: {d})")
     b.add_argument('--no-epoch', action='store_true', help="skip the end-to-end epoch comparison")
     b.add_argument('--kernel', default='auto', choices=KERNELS, help="the fast engine's LIF scan (as for train)")
-    b.add_argument('--precision', nargs='+', default=['fp32'], choices=list(PRECISIONS),
+    b.add_argument('--precision', nargs='+', default=['fp32'], choices=PRECISION_NAMES,
                    help="time each engine in each of these (default: fp32); fp32 is always included")
     b.add_argument('--compile', action='store_true', help="also time each engine and precision compiled")
     return p
@@ -129,77 +124,96 @@ def parser() -> argparse.ArgumentParser:
 # %% ../nbs/12_cli.ipynb #6ae04755
 def config_from_args(args) -> TrainConfig:
     "The preset (or, with `--resume`, the run's config), with every option given on the command line put in"
-    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
-             if getattr(args, f.name, None) is not None}
-    if 'channels' in given: given['channels'] = tuple(given['channels'])
-    if getattr(args, 'dataset', None) == 'cifar10' and getattr(args, 'data_dir', None) is None and not getattr(args, 'resume', False):
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if getattr(args, f.name, None) is not None}
+    if 'channels' in given:
+        given['channels'] = tuple(given['channels'])
+    resume = getattr(args, 'resume', False)
+    if getattr(args, 'dataset', None) == 'cifar10' and getattr(args, 'data_dir', None) is None and not resume:
         given.setdefault('in_channels', 3) # colour photos: in colour unless asked otherwise
-    for k, v in given.items(): check_field(k, v, '--' + k.replace('_', '-')) # named as typed
-    if not getattr(args, 'resume', False): return replace(PRESETS[args.preset], **given)
+    for k, v in given.items():
+        check_field(k, v, '--' + k.replace('_', '-')) # named as typed
+    if not resume:
+        return replace(PRESETS[args.preset], **given)
+    from spiking_sae.io import load_checkpoint
+    from spiking_sae.runs import saved_config
     path = Path(args.out)/'checkpoint.pt'
-    return replace(saved_config(load_checkpoint(path), path), **given)
+    saved = saved_config(load_checkpoint(path), path)
+    if saved.schedule == 'cosine' and given.get('epochs', saved.epochs) != saved.epochs:
+        print(f"==> NOTE: --epochs {given['epochs']} changes the length of a run with the cosine schedule, which "
+              f"was decaying to 0 over {saved.epochs} epochs: from here on, each batch's learning rate is that "
+              f"of a {given['epochs']}-epoch run, not what it would have been", file=sys.stderr)
+    return replace(saved, **given)
 
 # %% ../nbs/12_cli.ipynb #f4571b96
 def _announce(args, train, test):
     "Say on stderr where the data came from, loudly when `auto` fell back to the sample"
-    note = ''
-    if args.dataset == 'auto' and args.data_dir is None and test.dataset == 'sample':
-        note = ("\n    MNIST was neither cached nor downloadable, "
-                "so this is the 5,000-digit sample, not MNIST."
-                "\n    For full MNIST, go online (or pass --data-dir with the IDX files); "
-                "--dataset sample silences this.")
-    test_imgs = f"{len(test)} test images"
-    sizes = f"{len(train)} train / {test_imgs}" if train is not None else test_imgs
+    note = ("\n    MNIST was neither cached nor downloadable, so this is the 5,000-digit sample, not MNIST.\n    For "
+            "full MNIST, go online (or pass --data-dir with the IDX files); --dataset sample silences this."
+            if args.dataset == 'auto' and args.data_dir is None and test.dataset == 'sample' else '')
+    sizes = (f"{len(train)} train / " if train is not None else '') + f"{len(test)} test images"
     print(f"==> DATA: {test.origin} ({sizes}){note}", file=sys.stderr)
 
 # %% ../nbs/12_cli.ipynb #edae5737
 def _engine(args, device):
-    "The model class `args` asks for: the engine, its LIF scan pinned if asked, compiled if asked"
-    if args.kernel != 'auto' and args.engine != 'fast':
-        raise ValueError(f"--kernel {args.kernel} applies to the fast engine only: drop it, or use --engine fast")
+    "The function that builds the models `args` asks for (`engines.engine`)"
     if args.kernel == 'triton' and device.type != 'cuda':
         raise ValueError(f"--kernel triton needs a CUDA device, and this runs on {device}: use --kernel torch or auto")
-    cls = ENGINES[args.engine]
-    if args.kernel != 'auto': cls = type('FastSAE', (FastSAE,), dict(kernel=args.kernel, __doc__=FastSAE.__doc__))
-    return compiled(cls) if args.compile else cls
+    if args.kernel != 'auto' and args.engine != 'fast':
+        raise ValueError(f"--kernel {args.kernel} applies to the fast engine only: drop it, or use --engine fast")
+    if device.type == 'cpu':
+        tune_cpu_allocator()
+    return engine(args.engine, args.kernel, args.compile)
 
 # %% ../nbs/12_cli.ipynb #6f52935c
 def train_cmd(args):
     "Train, writing the run directory; prints the final metrics as JSON. Under `torchrun`, across its processes"
-    with process_group(args.device) as device: return _train(args, device)
+    from spiking_sae.distributed import process_group
+    with process_group(args.device) as device:
+        return _train(args, device)
 
 def _train(args, device):
     "`train_cmd` in this process, on `device`"
+    from spiking_sae.data import get_data
+    from spiking_sae.distributed import check_shares, local_first, world
+    from spiking_sae.precision import get_device
+    from spiking_sae.runs import train_in
     check_limit(args.limit, label='--limit')
     cfg, first = config_from_args(args), world()[0] == 0
-    cls = _engine(args, get_device(device))
+    build = _engine(args, get_device(device))
     with local_first(): # under torchrun, a download happens once per machine
         train, test = get_data(args.dataset, args.data_dir, cfg.input_size, in_channels=cfg.in_channels,
                                test_fraction=args.test_fraction)
-    if args.limit is not None: train = train.subset(check_limit(args.limit, len(train), '--limit'))
+    if args.limit is not None:
+        train = train.subset(check_limit(args.limit, len(train), '--limit'))
     check_shares(len(train), cfg.batch_size) # across processes, every batch must give each some images
     if train.dataset == 'folder' and len(train) < cfg.batch_size:
         raise ValueError(f"{train.source} holds {len(train)} images, fewer than one batch of {cfg.batch_size}: "
                          "lower --batch-size, add images, or lower --test-fraction")
-    if first: _announce(args, train, test)
-    run = train_in(args.out, cfg, train, test, args.resume, device, progress=first and not args.quiet, cls=cls)
+    if first:
+        _announce(args, train, test)
+    run = train_in(args.out, cfg, train, test, args.resume, device, progress=first and not args.quiet, cls=build)
     out = dict(run_dir=str(Path(args.out)), engine=args.engine, data_source=test.source,
                train_images=len(train), processes=world()[1], **run.history[-1])
-    if first: print(json.dumps(out, indent=2))
+    if first:
+        print(json.dumps(out, indent=2))
     return out
 
 # %% ../nbs/12_cli.ipynb #d850003f
 def _model(args):
     "The model `args.model` names, on the device, built by the engine the options ask for"
+    from spiking_sae.io import open_model
+    from spiking_sae.precision import get_device
     device = get_device(args.device)
     model = open_model(args.model, device, _engine(args, device))
-    if args.dataset is None: args.dataset = model.meta.get('dataset', 'auto') if args.data_dir is None else 'auto'
+    if args.dataset is None:
+        args.dataset = model.meta.get('dataset', 'auto') if args.data_dir is None else 'auto'
     return model
 
 def _test(args, model, split='test'):
     "The split of the data the options name, sized for `model`, on its device"
-    data = get_split(args.dataset, args.data_dir, split, model.config['input_size'], in_channels=model.config['in_channels'],
-                     test_fraction=args.test_fraction)
+    from spiking_sae.data import get_split
+    data = get_split(args.dataset, args.data_dir, split, model.config['input_size'],
+                     in_channels=model.config['in_channels'], test_fraction=args.test_fraction)
     if split == 'test':
         _announce(args, None, data)
         trained = getattr(model, 'meta', {}).get('data_source')
@@ -207,63 +221,51 @@ def _test(args, model, split='test'):
             print(f"==> NOTE: the model was trained and tested on {trained}; this is {data.source}", file=sys.stderr)
     return data.to(next(model.parameters()).device)
 
-def _model_and_test(args):
-    "The model and the test set, both on the device"
-    model = _model(args)
-    return model, _test(args, model)
-
 def eval_cmd(args):
-    "A checkpoint's `analysis.report` on the full test set, with baselines and steps sweep if asked, as JSON"
-    model, test = _model_and_test(args)
+    "A model's `analysis.report` on the full test set, with baselines and steps sweep if asked, as JSON"
+    from spiking_sae.analysis import SWEEP_STEPS, report
+    model = _model(args)
+    test = _test(args, model)
     train = _test(args, model, 'train') if args.baselines else None
     rep = report(model, test, train, steps=SWEEP_STEPS if args.steps_sweep else None)
     out = dict(model=str(args.model), data_source=test.source, test_images=len(test),
                test_mse=rep['quality']['mse'], epochs_trained=model.meta.get('epochs'), **rep)
-    if 'metrics' in model.meta: out['stated_metrics'] = model.meta['metrics'] # what its files say, to compare
+    if 'metrics' in model.meta:
+        out['stated_metrics'] = model.meta['metrics'] # what its files say, to compare
     print(json.dumps(out, indent=2))
     return out
 
 def reconstruct_cmd(args):
-    "Save the first `n` test images above their reconstructions"
+    "Save the first `n` test images above their reconstructions; what was written, as JSON"
+    from spiking_sae.evaluation import quality, save_grid
     check_limit(args.n, label='-n')
-    model, test = _model_and_test(args)
-    path = save_grid(model, test.x[:args.n], args.output)
-    print(f"wrote {path}")
-    return path
+    model = _model(args)
+    shown = _test(args, model).subset(args.n)
+    path = save_grid(model, shown.x, args.output)
+    out = dict(output=str(path), images=len(shown), data_source=shown.source, test_mse=quality(model, shown)['mse'])
+    print(json.dumps(out, indent=2))
+    return out
 
 # %% ../nbs/12_cli.ipynb #6e37285a
-def read_images(paths, # image files: PNG, JPEG ... of any size and colour
-                input_size:int=32, # side the model takes
-                in_channels:int=1 # channels the model takes: 1 (grey) or 3 (colour)
-               ) -> torch.Tensor:
-    "Image files as a batch `(N, C, S, S)` in [0, 1], through the same transform as the data sets (`image_tfms`)"
-    return load_images([Path(p) for p in paths], image_tfms(input_size, in_channels))
-
-def spikes_file(path) -> Path:
-    "`path`, if it names a file `save_spikes` can write, else a `ValueError` saying what can be written"
-    if Path(path).suffix not in ('.npy', '.pt'):
-        raise ValueError(f"-o {path}: the file must end in .npy (NumPy) or .pt (PyTorch)")
-    return Path(path)
-
-def save_spikes(spikes:torch.Tensor, path):
-    "Write spike trains as uint8 to `path`: NumPy's `.npy`, or PyTorch's `.pt` (a tensor, loadable with `weights_only=True`)"
-    path, s = spikes_file(path), spikes.to(torch.uint8).cpu()
-    def write(tmp):
-        if path.suffix == '.pt': return torch.save(s, tmp)
-        with open(tmp, 'wb') as f: np.save(f, s.numpy()) # a file object: `np.save` would add '.npy' to a name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, write)
-    return path
-
 def encode_cmd(args):
     "Save the latent spike trains `(T, N, latent_dim)` of the first `n` test images, or of `--images`"
-    spikes_file(args.output); check_limit(args.n, label='-n') # before any work
+    import torch
+    from spiking_sae.io import save_spikes, spikes_file
+    spikes_file(args.output) # before any work
+    check_limit(args.n, label='-n')
     model = _model(args)
     c = model.config
-    if args.images: x, source = read_images(args.images, c['input_size'], c['in_channels']), f"{len(args.images)} image files"
-    else: test = _test(args, model); x, source = test.x[:args.n], test.source
+    if args.images:
+        from spiking_sae.data import image_tfms # the same transform as the data sets: any size, any colour
+        from spiking_sae.folders import load_images
+        x = load_images([Path(p) for p in args.images], image_tfms(c['input_size'], c['in_channels']))
+        source = f"{len(args.images)} image files"
+    else:
+        test = _test(args, model)
+        x, source = test.x[:args.n], test.source
     device = next(model.parameters()).device
-    with torch.no_grad(): spikes = torch.cat([model.encode_spikes(b.to(device)) for b in x.split(500)], 1)
+    with torch.no_grad():
+        spikes = torch.cat([model.encode_spikes(b.to(device)) for b in x.split(500)], 1)
     path = save_spikes(spikes, args.output)
     out = dict(output=str(path), shape=list(spikes.shape), images=source, firing_rate=spikes.float().mean().item())
     print(json.dumps(out, indent=2))
@@ -272,6 +274,7 @@ def encode_cmd(args):
 # %% ../nbs/12_cli.ipynb #d162b0c8
 def bench_cmd(args):
     "Reference vs fast engine, side by side in this process, as JSON"
+    from spiking_sae.bench import run_bench
     res = run_bench(args.device, args.batch_size, args.num_steps, args.steps, args.warmup, args.dataset,
                     args.data_dir, epoch=not args.no_epoch, kernel=None if args.kernel == 'auto' else args.kernel,
                     precisions=tuple(dict.fromkeys(['fp32', *args.precision])), compile=args.compile)
@@ -279,18 +282,24 @@ def bench_cmd(args):
     return res
 
 # %% ../nbs/12_cli.ipynb #0fb5c3c3
-def main(argv=None):
-    "Entry point of `spiking-sae`; called with `argv` (from Python) it returns the result and raises errors"
+COMMANDS = dict(train=train_cmd, eval=eval_cmd, reconstruct=reconstruct_cmd, encode=encode_cmd, bench=bench_cmd)
+
+def run(argv:list|None=None # the arguments after `spiking-sae`; `None`: the process's own
+       ):
+    "Run a `spiking-sae` command from Python: its result (the dict it prints as JSON); errors are raised"
     args = parser().parse_args(argv)
+    return COMMANDS[args.command](args)
+
+def main(argv:list|None=None) -> int:
+    "The `spiking-sae` command: runs it, says what went wrong in one line on stderr; the exit status"
+    args = parser().parse_args(argv) # a usage error exits with status 2, as argparse does
+    from spiking_sae.runs import TrainingInterrupted
     try:
-        cmds = {'train': train_cmd, 'eval': eval_cmd, 'reconstruct': reconstruct_cmd, 'encode': encode_cmd,
-                'bench': bench_cmd}
-        res = cmds[args.command](args)
-        return res if argv is not None else None
-    except TrainingInterrupted as e:
-        if argv is not None: raise
+        COMMANDS[args.command](args)
+        return 0
+    except TrainingInterrupted as e: # a checkpoint was written: how to carry on
         print(f"spiking-sae {args.command}: {e}", file=sys.stderr)
-        sys.exit(128 + e.signum)
+        return 128 + e.signum
     except (ValueError, OSError, RuntimeError) as e:
-        if argv is not None: raise
-        sys.exit(f"spiking-sae {args.command}: error: {e}")
+        print(f"spiking-sae {args.command}: error: {e}", file=sys.stderr)
+        return 1

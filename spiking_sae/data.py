@@ -14,11 +14,11 @@ import numpy as np, torch
 from PIL import Image
 from .idx import IDX_FILES, find_idx, load_idx
 from .folders import read_folder
+from .config import DATASETS
 
 # %% auto #0
-__all__ = ['TV_DATASETS', 'DATASETS', 'SYSTEM_DATA', 'sample_dir', 'show_grid', 'tutorial_tfms', 'eight_bit', 'image_tfms',
-           'transform_once', 'ImageSet', 'default_root', 'torchvision_raw', 'system_dir', 'resolve_dataset',
-           'get_split', 'get_data']
+__all__ = ['TV_DATASETS', 'SYSTEM_DATA', 'sample_dir', 'show_grid', 'tutorial_tfms', 'eight_bit', 'image_tfms', 'transform_once',
+           'ImageSet', 'default_root', 'torchvision_raw', 'system_dir', 'resolve_dataset', 'get_split', 'get_data']
 
 # %% ../nbs/00_data.ipynb #5699427c
 def sample_dir() -> Path:
@@ -34,14 +34,16 @@ def show_grid(imgs:torch.Tensor, # images `(N, C, H, W)`, values in [0,1]
     "Show a batch of images as one grid with torchvision's `make_grid`, with their labels if given"
     import matplotlib.pyplot as plt # here, not at the top: importing it takes a third of a second
     from torchvision.utils import make_grid
-    if ax is None: _, ax = plt.subplots(figsize=figsize)
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
     grid = make_grid(imgs.detach().float().cpu().clamp(0, 1), nrow=nrow, padding=2, pad_value=1)
     ax.imshow(grid.permute(1, 2, 0).numpy(), cmap='gray', vmin=0, vmax=1)
     h, w = imgs.shape[-2:]
-    for i, l in enumerate(labels.tolist() if torch.is_tensor(labels) else labels or []):
-        ax.text(2 + i%nrow*(w+2), 2 + i//nrow*(h+2), str(l), color='tab:orange', fontsize=9, va='top')
+    for i, label in enumerate(labels.tolist() if torch.is_tensor(labels) else labels or []):
+        ax.text(2 + i%nrow*(w+2), 2 + i//nrow*(h+2), str(label), color='tab:orange', fontsize=9, va='top')
     ax.set_axis_off()
-    if title: ax.set_title(title)
+    if title:
+        ax.set_title(title)
     return ax
 
 # %% ../nbs/00_data.ipynb #762684e4
@@ -54,7 +56,8 @@ def tutorial_tfms(input_size:int=32): # side of the square image the model sees
 # %% ../nbs/00_data.ipynb #10e5717b
 def eight_bit(im:Image.Image) -> Image.Image:
     "`im` with 8-bit values: 16-bit and 32-bit integer images scaled from 0–65535, float ones from [0, 1]"
-    if im.mode not in ('I', 'F') and not im.mode.startswith('I;16'): return im
+    if im.mode not in ('I', 'F') and not im.mode.startswith('I;16'):
+        return im
     a = np.asarray(im, dtype=np.float64) * (255 / 65535 if im.mode != 'F' else 255)
     return Image.fromarray(a.clip(0, 255).round().astype(np.uint8))
 
@@ -85,7 +88,7 @@ class ImageSet:
     dataset: str # 'sample', 'mnist', 'fashion-mnist', 'kmnist', 'cifar10', 'idx' or 'folder' (a data directory)
     split: str # 'train' or 'test'
     origin: str # where the images came from, in words, without the split
-    names: ClassVar[tuple] = ('sample', 'mnist', 'fashion-mnist', 'kmnist', 'cifar10', 'idx', 'folder') # allowed `dataset`s
+    names: ClassVar[tuple] = ('sample', 'mnist', 'fashion-mnist', 'kmnist', 'cifar10', 'idx', 'folder') # `dataset`s
 
     def __post_init__(self):
         "Refuse a `dataset` or a `split` that is not one of the known names"
@@ -98,9 +101,12 @@ class ImageSet:
     def source(self) -> str:
         "`origin, split`: the line that runs and checkpoints record as `data_source`"
         return f"{self.origin}, {self.split}"
-    def __len__(self): return len(self.x)
-    def to(self, device): return replace(self, x=self.x.to(device), y=self.y.to(device))
-    def subset(self, n:int): return replace(self, x=self.x[:n], y=self.y[:n])
+    def __len__(self):
+        return len(self.x)
+    def to(self, device):
+        return replace(self, x=self.x.to(device), y=self.y.to(device))
+    def subset(self, n:int):
+        return replace(self, x=self.x[:n], y=self.y[:n])
 
     def batches(self, bs:int, # batch size; the last batch may be smaller
                 shuffle:bool=False, # draw a random order with `generator`
@@ -118,7 +124,6 @@ class ImageSet:
 # %% ../nbs/00_data.ipynb #9f2e5e02
 TV_DATASETS = {'mnist': 'MNIST', 'fashion-mnist': 'FashionMNIST', 'kmnist': 'KMNIST', # classes of torchvision.datasets
                'cifar10': 'CIFAR10'} # CIFAR-10: colour photos (`in_channels=3`)
-DATASETS = ('auto', 'sample', *TV_DATASETS)
 
 # %% ../nbs/00_data.ipynb #a420782b
 def default_root() -> Path:
@@ -134,11 +139,12 @@ def torchvision_raw(name:str, # one of `TV_DATASETS`
     "uint8 images `(N, H, W)` (`(N, H, W, 3)` in colour) and labels of a torchvision dataset, downloaded on first use"
     root = Path(root or default_root())
     from torchvision import datasets # here, not at the top: importing torchvision takes a second
-    try: ds = getattr(datasets, TV_DATASETS[name])(root, train=split == 'train', download=download)
+    try:
+        ds = getattr(datasets, TV_DATASETS[name])(root, train=split == 'train', download=download)
     except (RuntimeError, OSError) as e: # OSError: CIFAR-10's download raises URLError itself
-        offline = ("Put the four IDX .gz files in a folder and pass data_dir=... (`--data-dir DIR`)" if name != 'cifar10'
-                   else f"Put cifar-10-python.tar.gz (www.cs.toronto.edu/~kriz/cifar.html) in {root}, or pass "
-                        "a folder of images as data_dir=... (`--data-dir DIR`)")
+        offline = ("Put the four IDX .gz files in a folder and pass data_dir=... (`--data-dir DIR`)"
+                   if name != 'cifar10' else f"Put cifar-10-python.tar.gz (www.cs.toronto.edu/~kriz/cifar.html) "
+                                             f"in {root}, or pass a folder of images: data_dir=... (`--data-dir DIR`)")
         raise RuntimeError(f"could not get {name} through torchvision into {root} ({e}).\nOffline? {offline}, "
                            "or use the embedded sample: dataset='sample' (`--dataset sample`).") from e
     return torch.as_tensor(ds.data), torch.as_tensor(ds.targets, dtype=torch.int64)
@@ -149,8 +155,10 @@ SYSTEM_DATA = Path('/usr/share/datasets') # where Debian's dataset-* packages pu
 def system_dir(name:str # one of `TV_DATASETS`
               ) -> Path|None:
     "The folder of `name`'s IDX files installed by a system package, if there is one"
-    try: return Path(find_idx(SYSTEM_DATA/name, 'test')[0]).parent
-    except FileNotFoundError: return None
+    try:
+        return Path(find_idx(SYSTEM_DATA/name, 'test')[0]).parent
+    except FileNotFoundError:
+        return None
 
 # %% ../nbs/00_data.ipynb #e32569ae
 def _holds_idx(data_dir) -> bool:
@@ -173,9 +181,13 @@ def _raw_split(dataset, data_dir, split, root):
 # %% ../nbs/00_data.ipynb #a3a36886
 def _mnist_available(root) -> bool:
     "Is MNIST installed, or can torchvision give it to us (cached, or downloadable now)?"
-    if system_dir('mnist') is not None: return True
-    try: torchvision_raw('mnist', 'test', root); return True
-    except RuntimeError: return False
+    if system_dir('mnist') is not None:
+        return True
+    try:
+        torchvision_raw('mnist', 'test', root)
+        return True
+    except RuntimeError:
+        return False
 
 # %% ../nbs/00_data.ipynb #72c6b0b1
 def resolve_dataset(dataset:str='auto', data_dir=None, root=None) -> str:
@@ -183,7 +195,8 @@ def resolve_dataset(dataset:str='auto', data_dir=None, root=None) -> str:
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}, "
                          "or pass data_dir")
-    if dataset == 'auto' and data_dir is None: return 'mnist' if _mnist_available(root) else 'sample'
+    if dataset == 'auto' and data_dir is None:
+        return 'mnist' if _mnist_available(root) else 'sample'
     return dataset
 
 # %% ../nbs/00_data.ipynb #65bfc051
@@ -197,7 +210,8 @@ def get_split(dataset:str='auto', # 'auto', 'sample', 'mnist', 'fashion-mnist', 
              ) -> ImageSet:
     "One split as an `ImageSet`, every image transformed once with `image_tfms(input_size, in_channels)`"
     dataset = resolve_dataset(dataset, data_dir, root)
-    if in_channels is None: in_channels = 3 if dataset == 'cifar10' and data_dir is None else 1
+    if in_channels is None:
+        in_channels = 3 if dataset == 'cifar10' and data_dir is None else 1
     tfm = image_tfms(input_size, in_channels)
     if data_dir is not None and not _holds_idx(data_dir):
         x, y, origin = read_folder(data_dir, tfm, split, test_fraction)

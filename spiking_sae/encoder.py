@@ -4,12 +4,13 @@
 
 # %% ../nbs/01_encoder.ipynb #f6b3e70f
 from __future__ import annotations
-import torch, torch.nn as nn
+import torch.nn as nn
 import snntorch as snn
 from snntorch import surrogate
+from .config import check_arch
 
 # %% auto #0
-__all__ = ['lif', 'check_arch', 'conv_block', 'Encoder']
+__all__ = ['lif', 'conv_block', 'Encoder']
 
 # %% ../nbs/01_encoder.ipynb #10ddd6c2
 def lif(beta:float=0.5, # fraction of the membrane kept from one step to the next
@@ -20,33 +21,6 @@ def lif(beta:float=0.5, # fraction of the membrane kept from one step to the nex
     "A layer of leaky integrate-and-fire neurons that keeps its own membrane between calls"
     return snn.Leaky(beta=beta, threshold=threshold, spike_grad=surrogate.atan(alpha=slope),
                      init_hidden=True, output=output)
-
-# %% ../nbs/01_encoder.ipynb #15d09b1c
-def check_arch(input_size:int=32, # side of the square input image
-               latent_dim:int=32, # number of latent neurons
-               channels=(32, 64, 128), # channels of the three conv layers
-               beta:float=0.5, # membrane decay of every LIF layer
-               threshold:float=1.0, # firing threshold of every hidden LIF layer
-               slope:float=2.0, # arctan surrogate slope
-               in_channels:int=1 # channels of the input image
-              ):
-    "Raise a `ValueError` naming the first impossible hyper-parameter"
-    checks = [
-        (isinstance(input_size, int) and input_size >= 8 and input_size % 8 == 0,
-         f"input_size must be a positive multiple of 8 (three stride-2 convolutions halve it three times), "
-         f"got {input_size!r}"),
-        (isinstance(latent_dim, int) and latent_dim >= 1,
-         f"latent_dim must be an integer >= 1, got {latent_dim!r}"),
-        (len(channels) == 3 and all(isinstance(c, int) and c >= 1 for c in channels),
-         f"channels must be three positive integers, one per conv layer, e.g. (32, 64, 128); "
-         f"got {channels!r}"),
-        (isinstance(in_channels, int) and in_channels >= 1,
-         f"in_channels must be an integer >= 1, got {in_channels!r}"),
-        (0 <= beta <= 1, f"beta must lie in [0, 1] (the fraction of membrane kept per step), got {beta!r}"),
-        (threshold > 0, f"threshold must be > 0, got {threshold!r}"),
-        (slope > 0, f"slope (the surrogate's alpha) must be > 0, got {slope!r}")]
-    for ok, msg in checks:
-        if not ok: raise ValueError(msg)
 
 # %% ../nbs/01_encoder.ipynb #34827f8d
 def conv_block(c_in:int, c_out:int, **lif_kw) -> list[nn.Module]:
@@ -64,7 +38,8 @@ class Encoder(nn.Sequential):
                  threshold:float=1.0, # firing threshold
                  slope:float=2.0 # arctan surrogate slope
                 ):
-        check_arch(input_size, latent_dim, tuple(channels), beta, threshold, slope, in_channels)
+        check_arch(latent_dim=latent_dim, input_size=input_size, channels=channels, in_channels=in_channels,
+                   beta=beta, threshold=threshold, slope=slope)
         kw = dict(beta=beta, threshold=threshold, slope=slope)
         c, side = (in_channels, *channels), input_size // 8
         super().__init__(*conv_block(c[0], c[1], **kw), *conv_block(c[1], c[2], **kw),

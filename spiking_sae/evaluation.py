@@ -17,10 +17,13 @@ __all__ = ['eval_mode', 'quality', 'reconstruct', 'save_grid', 'PCA', 'baselines
 def eval_mode(model): # an `nn.Module`, or any other callable (left alone)
     "Run the block with `model` in evaluation mode, then give every submodule back its own mode"
     modes = [(m, m.training) for m in model.modules()] if isinstance(model, nn.Module) else []
-    if modes: model.eval()
-    try: yield model
+    if modes:
+        model.eval()
+    try:
+        yield model
     finally:
-        for m, training in modes: m.training = training
+        for m, training in modes:
+            m.training = training
 
 # %% ../nbs/04_evaluation.ipynb #d0f7ffc7
 @torch.no_grad()
@@ -29,15 +32,17 @@ def quality(model, # any callable batch of images → batch of images, e.g. an `
             bs:int=500 # batch size; the result does not depend on it
            ) -> dict:
     "Whole-set `mse` of the raw outputs, then MSE, PSNR (dB) and SSIM of the outputs clamped to [0,1]"
-    from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure # here: importing it takes a second
+    from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure # here: it takes a second
     psnr = PeakSignalNoiseRatio(data_range=1.0).to(data.x.device)
     ssim = StructuralSimilarityIndexMeasure(data_range=1.0).to(data.x.device)
     sse = ssec = 0
     with eval_mode(model):
         for x, _ in data.batches(bs):
-            y = model(x); yc = y.clamp(0, 1)
+            y = model(x)
+            yc = y.clamp(0, 1)
             sse, ssec = sse + F.mse_loss(y, x, reduction='sum'), ssec + F.mse_loss(yc, x, reduction='sum')
-            psnr.update(yc, x); ssim.update(yc, x)
+            psnr.update(yc, x)
+            ssim.update(yc, x)
     n = data.x.numel()
     return dict(mse=sse.item()/n, mse_clamped=ssec.item()/n, psnr_clamped=psnr.compute().item(),
                 ssim_clamped=ssim.compute().item())
@@ -46,7 +51,8 @@ def quality(model, # any callable batch of images → batch of images, e.g. an `
 @torch.no_grad()
 def reconstruct(model, x) -> torch.Tensor:
     "Reconstructions of `x` in evaluation mode, clamped to [0,1]"
-    with eval_mode(model): return model(x).clamp(0, 1)
+    with eval_mode(model):
+        return model(x).clamp(0, 1)
 
 # %% ../nbs/04_evaluation.ipynb #4f8ba570
 def save_grid(model, x, # images `(N, C, H, W)` in [0,1]

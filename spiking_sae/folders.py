@@ -26,16 +26,19 @@ def find_images(folder:Path, # a folder of image files, or of one subfolder of t
                ) -> tuple[list[Path], torch.Tensor, list[str]]:
     "Image paths, their labels and the class names: one class per subfolder (`ImageFolder`), or one if flat"
     subs = sorted(d.name for d in folder.iterdir() if d.is_dir() and not d.name.startswith('.'))
-    if classes is None: classes = subs or [folder.name]
+    if classes is None:
+        classes = subs or [folder.name]
     if extra := set(subs) - set(classes):
         raise ValueError(f"{folder} has classes the training images lack ({', '.join(sorted(extra))}): "
                          "give train/ and test/ the same class folders")
-    if not subs: items = [(p, 0) for p in sorted(folder.iterdir()) if p.is_file() and is_image(p)]
+    if not subs:
+        items = [(p, 0) for p in sorted(folder.iterdir()) if p.is_file() and is_image(p)]
     else:
         from torchvision.datasets.folder import make_dataset # here: importing torchvision takes a second
         items = make_dataset(folder, {c: i for i, c in enumerate(classes)}, is_valid_file=is_image,
                              allow_empty=True)
-    if not items: raise FileNotFoundError(f"{folder} holds no images: a data folder holds {LAYOUTS}")
+    if not items:
+        raise FileNotFoundError(f"{folder} holds no images: a data folder holds {LAYOUTS}")
     return [Path(p) for p, _ in items], torch.tensor([c for _, c in items]), classes
 
 # %% ../nbs/15_own_data.ipynb #b55e6a6c
@@ -46,9 +49,12 @@ def load_images(paths:list[Path], # image files
     out, bad = [], []
     for p in paths:
         try:
-            with Image.open(p) as im: out.append(tfm(im))
-        except (OSError, ValueError, SyntaxError) as e: bad.append(f"{p} ({type(e).__name__}: {e})")
-    if bad: raise ValueError(f"cannot read {len(bad)} of {len(paths)} images: {'; '.join(bad[:3])}"
+            with Image.open(p) as im:
+                out.append(tfm(im))
+        except (OSError, ValueError, SyntaxError) as e:
+            bad.append(f"{p} ({type(e).__name__}: {e})")
+    if bad:
+        raise ValueError(f"cannot read {len(bad)} of {len(paths)} images: {'; '.join(bad[:3])}"
                              f"{f' and {len(bad)-3} more' if len(bad) > 3 else ''}. Remove or replace them")
     return torch.stack(out)
 
@@ -79,7 +85,8 @@ def read_folder(root, # a folder of images (see `LAYOUTS`)
     if not root.is_dir():
         raise FileNotFoundError(f"data directory {root} does not exist: pass a folder that holds the four "
                                 f"MNIST-format IDX files, or {LAYOUTS}")
-    if split not in ('train', 'test'): raise ValueError(f"unknown split {split!r}: choose 'train' or 'test'")
+    if split not in ('train', 'test'):
+        raise ValueError(f"unknown split {split!r}: choose 'train' or 'test'")
     if (root/'train').is_dir() and (root/'test').is_dir():
         classes = find_images(root/'train')[2]
         paths, y, _ = find_images(root/split, classes)

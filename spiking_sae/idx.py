@@ -21,7 +21,8 @@ def _idx_bytes(path:Path) -> bytes:
     "The bytes of an IDX file, gunzipped when its name ends in `.gz`"
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist: check the path, or download the file again")
-    try: return gzip.decompress(path.read_bytes()) if path.suffix == '.gz' else path.read_bytes()
+    try:
+        return gzip.decompress(path.read_bytes()) if path.suffix == '.gz' else path.read_bytes()
     except (EOFError, OSError, zlib.error) as e:
         raise ValueError(f"{path} is not a readable gzip file ({e}): it is truncated or corrupt; "
                          "download it again") from e
@@ -49,7 +50,8 @@ def find_idx(data_dir, # folder holding the four IDX files
              split:str='train' # 'train' or 'test'
             ) -> tuple[Path, Path]:
     "Paths of the images and labels of `split` in `data_dir`, `.gz` or uncompressed"
-    if split not in IDX_FILES: raise ValueError(f"unknown split {split!r}: choose 'train' or 'test'")
+    if split not in IDX_FILES:
+        raise ValueError(f"unknown split {split!r}: choose 'train' or 'test'")
     d, names = Path(data_dir).expanduser(), ', '.join(n+'.gz' for ns in IDX_FILES.values() for n in ns)
     if not d.is_dir():
         raise FileNotFoundError(f"data directory {d} does not exist: pass a folder that holds the four "
@@ -57,7 +59,8 @@ def find_idx(data_dir, # folder holding the four IDX files
                                 "(dataset='sample', `--dataset sample`)")
     def _one(name):
         for p in (d/f'{name}.gz', d/name):
-            if p.is_file(): return p
+            if p.is_file():
+                return p
         raise FileNotFoundError(f"{d} has no {name}.gz (nor {name}): a data directory must hold the four "
                                 f"IDX files {names}")
     return tuple(_one(n) for n in IDX_FILES[split])
@@ -71,7 +74,8 @@ def load_idx(data_dir, # folder holding the four IDX files
     x, y = read_idx(ip), read_idx(lp)
     if x.ndim != 3 or x.shape[1] != x.shape[2] or x.shape[1] < 8:
         raise ValueError(f"{ip}: expected square grey images (N, H, H) with H >= 8, got shape {x.shape}")
-    if y.ndim != 1: raise ValueError(f"{lp}: expected a vector of labels, got shape {y.shape}")
+    if y.ndim != 1:
+        raise ValueError(f"{lp}: expected a vector of labels, got shape {y.shape}")
     if len(x) != len(y):
         raise ValueError(f"{ip} holds {len(x)} images but {lp} holds {len(y)} labels: the files come from "
                          "different sets; download both again")

@@ -9,6 +9,8 @@ import torch, torch.nn as nn
 import snntorch as snn
 from .encoder import Encoder
 from .decoder import LatentToConv, Decoder
+from .config import check_arch
+from .io import PretrainedIO
 
 # %% auto #0
 __all__ = ['check_input', 'SAEOutput', 'SAE']
@@ -41,7 +43,7 @@ class SAEOutput(NamedTuple):
     spikes: torch.Tensor # latent spike train, `(T, B, latent_dim)`
 
 # %% ../nbs/03_model.ipynb #5ffdc1d0
-class SAE(nn.Module):
+class SAE(PretrainedIO, nn.Module):
     "Convolutional spiking autoencoder: `Encoder`, `LatentToConv` and `Decoder` run for `num_steps` steps"
     def __init__(self, latent_dim:int=32, # number of latent (spiking) neurons
                  beta:float=0.5, # membrane decay of every LIF layer
@@ -55,8 +57,7 @@ class SAE(nn.Module):
                  double_lif:bool=True # the tutorial's second LIF layer after `linearNet`'s, see `Decoder`
                 ):
         super().__init__()
-        if not (isinstance(num_steps, int) and num_steps >= 1):
-            raise ValueError(f"num_steps must be an integer >= 1, got {num_steps!r}")
+        check_arch(num_steps=num_steps) # the layers check the others
         channels = tuple(channels)
         self.config = dict(latent_dim=latent_dim, beta=beta, threshold=threshold, num_steps=num_steps,
                            slope=slope, input_size=input_size, channels=list(channels),
@@ -68,14 +69,18 @@ class SAE(nn.Module):
                                readout=readout, double_lif=double_lif)
 
     @property
-    def num_steps(self): return self.config['num_steps']
+    def num_steps(self):
+        return self.config['num_steps']
 
     def reset(self):
         "Clear the membrane of every LIF layer of this model"
         for m in self.modules():
-            if isinstance(m, snn.Leaky): m.reset_mem()
+            if isinstance(m, snn.Leaky):
+                m.reset_mem()
 
-    def encode(self, x): "Latent spikes and membranes for one step" ; return self.encoder(x)
+    def encode(self, x):
+        "Latent spikes and membranes for one step"
+        return self.encoder(x)
 
     def decode(self, spk):
         "Output spikes and membrane for one step of latent spikes"
@@ -91,18 +96,23 @@ class SAE(nn.Module):
         for _ in range(self.num_steps):
             spk, _ = self.encode(x)
             _, mem = self.decode(spk)
-            if record: mems.append(mem); spikes.append(spk)
+            if record:
+                mems.append(mem)
+                spikes.append(spk)
         return SAEOutput(mem, torch.stack(mems), torch.stack(spikes)) if record else mem
 
     def spike_trains(self, x, record:bool=False) -> tuple[dict, torch.Tensor|SAEOutput]:
         "Every hidden LIF layer's spikes `(T, B, ...)` by module name, and the output, from one forward pass"
         calls, names = {}, {m: n for n, m in self.named_modules()}
-        def hook(m, inp, o): calls.setdefault(names[m], []).append(o[0] if isinstance(o, tuple) else o)
+        def hook(m, inp, o):
+            calls.setdefault(names[m], []).append(o[0] if isinstance(o, tuple) else o)
         lifs = [m for m in self.modules() if isinstance(m, snn.Leaky) and m is not self.decoder.out_lif]
         handles = [m.register_forward_hook(hook) for m in lifs]
-        try: out = self(x, record=record)
+        try:
+            out = self(x, record=record)
         finally:
-            for h in handles: h.remove()
+            for h in handles:
+                h.remove()
         return {k: torch.stack(v).detach() for k, v in calls.items()}, out
 
     def encode_spikes(self, x # images `(B, C, S, S)`
@@ -113,8 +123,10 @@ class SAE(nn.Module):
     def decode_spikes(self, spikes # latent spike trains `(T, B, latent_dim)`, any number of steps T
                      ) -> torch.Tensor:
         "The image the decoder draws from latent spike trains alone: the last output membrane `(B, C, S, S)`"
-        if len(spikes) == 0: raise ValueError("decode_spikes needs spike trains of at least one time step")
+        if len(spikes) == 0:
+            raise ValueError("decode_spikes needs spike trains of at least one time step")
         self.reset()
-        for spk in spikes: _, mem = self.decode(spk)
+        for spk in spikes:
+            _, mem = self.decode(spk)
         return mem
 

@@ -17,21 +17,29 @@ def signalled() -> bool:
 
 class Stepwise:
     "Report each batch and each file written, and wait to be told to go on"
-    def __init__(self, hold:str|None=None): self.hold, self.batches = hold, 0 # hold: e.g. 'batch 7'
+    def __init__(self, hold:str|None=None):
+        self.hold, self.batches = hold, 0 # hold: e.g. 'batch 7'
 
     def pause(self, what:str):
-        sys.stdout.write(f'@ {what}\n'); sys.stdout.flush() # one write: under torchrun, processes share the stream
+        sys.stdout.write(f'@ {what}\n')
+        sys.stdout.flush() # one write: under torchrun, processes share the stream
         if self.hold is None:
-            if sys.stdin.readline() != 'go\n': sys.exit(f"stopped at {what}: no 'go' on standard input")
+            if sys.stdin.readline() != 'go\n':
+                sys.exit(f"stopped at {what}: no 'go' on standard input")
         elif what == self.hold:
-            while not signalled(): time.sleep(0.01) # wait for the signal, however long it takes to come
+            while not signalled():
+                time.sleep(0.01) # wait for the signal, however long it takes to come
 
     def install(self):
         "Wrap every loss (called once per batch) and `runs.atomic_write` so that they report and wait"
         def reported(loss):
-            def f(model, x): self.batches += 1; self.pause(f'batch {self.batches}'); return loss(model, x)
+            def f(model, x):
+                self.batches += 1
+                self.pause(f'batch {self.batches}')
+                return loss(model, x)
             return f
-        for k, loss in list(train.LOSSES.items()): train.LOSSES[k] = reported(loss)
+        for k, loss in list(train.LOSSES.items()):
+            train.LOSSES[k] = reported(loss)
         write = runs.atomic_write
         runs.atomic_write = lambda path, w: write(path, lambda tmp: (w(tmp), self.pause(f'writing {Path(path).name}')))
 
@@ -41,6 +49,7 @@ def main():
     p.add_argument('--hold', metavar='WHAT', help="wait at this report ('batch 3', 'writing best.pt') for a signal")
     a, sys.argv[1:] = p.parse_known_args()
     Stepwise(a.hold).install()
-    cli.main()
+    sys.exit(cli.main())
 
-if __name__ == '__main__' and __package__: main() # `python -m spiking_sae.stepwise`; in a notebook, __package__ is empty
+if __name__ == '__main__' and __package__: # `python -m spiking_sae.stepwise`; in a notebook, __package__ is empty
+    main()

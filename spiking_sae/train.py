@@ -4,12 +4,13 @@
 
 # %% ../nbs/05_train.ipynb #cd6fa183
 from __future__ import annotations
-import contextlib, math, numbers, time, warnings
-from dataclasses import dataclass, field, fields
+import math, time
+from dataclasses import dataclass, field
 import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm # a widget in notebooks (Colab, Jupyter), text in a terminal
 from .data import ImageSet
-from .decoder import READOUTS
+from .config import TrainConfig, check_field
+from .precision import autocast_for, get_device, grad_scaler
 from .model import SAE
 from .evaluation import quality
 from .time_loss import time_avg_loss
@@ -17,10 +18,8 @@ from .distributed import (any_process, batch_loss_sum, check_shares, data_parall
                                     shard, shared_loss, world)
 
 # %% auto #0
-__all__ = ['LOSSES', 'SCHEDULES', 'OUT_BIASES', 'PRECISIONS', 'CONFIG_RULES', 'LIMIT_RULE', 'final_step_loss', 'TrainConfig',
-           'check_field', 'check_limit', 'init_output', 'lr_at', 'set_lr', 'get_device', 'make_optimizer',
-           'cpu_has_bf16', 'autocast_for', 'grad_scaler', 'train_step', 'Run', 'train_epoch', 'TrainingStopped',
-           'train_run', 'fit', 'plot_losses']
+__all__ = ['LOSSES', 'final_step_loss', 'init_output', 'lr_at', 'set_lr', 'make_optimizer', 'train_step', 'Run', 'train_epoch',
+           'TrainingStopped', 'train_run', 'fit', 'plot_losses']
 
 # %% ../nbs/05_train.ipynb #d2c2a5aa
 def final_step_loss(model, x):
@@ -29,171 +28,33 @@ def final_step_loss(model, x):
 
 LOSSES = {'final': final_step_loss, 'time_avg': time_avg_loss}
 
-# %% ../nbs/05_train.ipynb #3eaa7bc2
-@dataclass
-class TrainConfig:
-    "Every hyper-parameter of a training run; the defaults are the tutorial's"
-    latent_dim: int = 32 # latent (spiking) neurons
-    beta: float = 0.5 # membrane decay
-    threshold: float = 1.0 # firing threshold of the hidden LIF layers
-    num_steps: int = 5 # time steps per image
-    slope: float = 2.0 # arctan surrogate slope α
-    input_size: int = 32 # image side
-    in_channels: int = 1 # 1: grey images (the tutorial), 3: colour (RGB)
-    channels: tuple = (32, 64, 128) # encoder conv channels
-    lr: float = 1e-4 # AdamW learning rate
-    weight_decay: float = 1e-3 # AdamW weight decay
-    batch_size: int = 250
-    epochs: int = 10
-    seed: int = 0 # seeds the weights and the shuffling
-    loss: str = 'final' # 'final': MSE of the last membrane (the tutorial); 'time_avg': mean over steps
-    readout: str = 'leaky' # output membrane: 'leaky' decays by beta (the tutorial); 'sum' adds up every step
-    out_init: float = 1.0 # scale of the last transposed conv's initial weights (1: PyTorch's default)
-    out_bias: str = 'default' # its initial bias: 'default' (PyTorch's random one) or 'zero'
-    schedule: str = 'constant' # learning rate: 'constant' (the tutorial), or 'cosine' decay to 0 over the run
-    double_lif: bool = True # the tutorial's two LIF layers in a row after the latent; False: one (`Decoder`)
-    precision: str = 'fp32' # arithmetic of training steps: 'fp32' (the tutorial), or 'bf16' / 'fp16' autocast
-
-    def __post_init__(self): self.validate()
-
-    def validate(self):
-        "Raise a `ValueError` naming the first field whose value is outside its range (`CONFIG_RULES`)"
-        for f in fields(self): check_field(f.name, getattr(self, f.name))
-
-    def model_kwargs(self) -> dict:
-        "The arguments `SAE` takes"
-        return dict(latent_dim=self.latent_dim, beta=self.beta, threshold=self.threshold,
-                    num_steps=self.num_steps, slope=self.slope, input_size=self.input_size, in_channels=self.in_channels,
-                    channels=tuple(self.channels), readout=self.readout, double_lif=self.double_lif)
-
-# %% ../nbs/05_train.ipynb #55d11fdb
-SCHEDULES = ('constant', 'cosine') # learning rate: fixed, or half a cosine down to 0 over the run (`lr_at`)
-OUT_BIASES = ('default', 'zero') # initial bias of the output conv (`init_output`)
-PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float16} # (`autocast_for`)
-
-# %% ../nbs/05_train.ipynb #1fe3e6a8
-def _integer(lo:int, hi:int|None=None, every:int=1):
-    "A rule: an integer (not a bool) from `lo` to `hi`, a multiple of `every`"
-    ok = lambda v: (isinstance(v, numbers.Integral) and not isinstance(v, bool) and lo <= v <= (hi or v)
-                    and v % every == 0)
-    words = f"an integer >= {lo}" if every == 1 else f"a multiple of {every} >= {lo}"
-    return ok, words + (f" and <= {hi:,}" if hi else "")
-
-def _number(lo:float, above:bool=False, hi:float=math.inf):
-    "A rule: a finite real number > `lo` (`above`) or >= `lo`, and <= `hi`"
-    ok = lambda v: (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
-                    and (v > lo if above else v >= lo) and v <= hi)
-    return ok, f"a finite number {'>' if above else '>='} {lo}" + (f" and <= {hi}" if hi < math.inf else "")
-
-def _one_of(names):
-    "A rule: one of the strings `names`"
-    *first, last = [repr(n) for n in names]
-    return lambda v: isinstance(v, str) and v in names, f"{', '.join(first)} or {last}"
-
-def _three(rule:tuple):
-    "A rule: three values that each pass `rule`"
-    ok, words = rule
-    return (lambda v: isinstance(v, (tuple, list)) and len(v) == 3 and all(map(ok, v)),
-            f"three values, one per conv layer, each {words}, e.g. (32, 64, 128)")
-
-# %% ../nbs/05_train.ipynb #e1ad8883
-CONFIG_RULES = { # field: (check, the accepted values in words)
-    'latent_dim': _integer(1, 65_536), 'beta': _number(0, hi=1), 'threshold': _number(0, above=True),
-    'num_steps': _integer(1, 1_000), 'slope': _number(0, above=True),
-    'input_size': _integer(8, 1024, every=8), # three stride-2 convolutions halve it three times
-    'channels': _three(_integer(1, 4096)),
-    'in_channels': (lambda v: isinstance(v, numbers.Integral) and not isinstance(v, bool) and v in (1, 3),
-                    "1 (grey) or 3 (colour, RGB)"),
-    'lr': _number(0, above=True), 'weight_decay': _number(0), 'batch_size': _integer(1),
-    'epochs': _integer(1, 10_000), 'seed': _integer(0, 2**64 - 1), 'loss': _one_of(LOSSES),
-    'readout': _one_of(READOUTS), 'out_init': _number(0), 'out_bias': _one_of(OUT_BIASES),
-    'schedule': _one_of(SCHEDULES), 'double_lif': (lambda v: isinstance(v, bool), "True or False"),
-    'precision': _one_of(PRECISIONS)}
-LIMIT_RULE = _integer(1) # images to train on (`--limit`), when not all
-
-def _check(rule:tuple, value, label:str):
-    "Raise a one-line `ValueError` unless `value` passes `rule`"
-    ok, accepted = rule
-    if not ok(value): raise ValueError(f"{label} must be {accepted}, got {value!r}")
-    return value
-
-def check_field(name:str, value, label:str|None=None # how to call the field in the error: '--batch-size' ...
-               ):
-    "`value`, or a one-line `ValueError` naming the field, the value and the accepted range"
-    if name not in CONFIG_RULES: raise ValueError(f"TrainConfig has no field {name!r}")
-    return _check(CONFIG_RULES[name], value, label or name)
-
-def check_limit(limit, n:int|None=None, # the number of training images there are, when known
-                label:str='limit'):
-    "`limit` (images to train on), or a one-line `ValueError` unless it is None (all) or from 1 to `n`"
-    if limit is None: return None
-    return _check(LIMIT_RULE if n is None else _integer(1, n), limit, label)
-
 # %% ../nbs/05_train.ipynb #3d5b9f84
 def init_output(model, scale:float=1.0, # factor for the initial weights of the last transposed conv
                 bias:str='default' # its initial bias: 'default' keeps PyTorch's random one, 'zero' zeroes it
                ):
     "Scale the initial weights of `model`'s last transposed convolution (the one into the output neurons)"
-    if bias not in OUT_BIASES: raise ValueError(f"out_bias must be 'default' or 'zero', got {bias!r}")
+    check_field('out_bias', bias)
     with torch.no_grad():
         model.decoder.out_conv.weight.mul_(scale)
-        if bias == 'zero': model.decoder.out_conv.bias.zero_()
+        if bias == 'zero':
+            model.decoder.out_conv.bias.zero_()
     return model
 
 def lr_at(cfg:TrainConfig, step:int, total:int) -> float:
     "Learning rate of batch `step` (counted from 0) of a run of `total` batches"
-    if cfg.schedule == 'constant': return cfg.lr
-    if cfg.schedule == 'cosine': return cfg.lr * 0.5 * (1 + math.cos(math.pi * step / total))
-    raise ValueError(f"schedule must be 'constant' or 'cosine', got {cfg.schedule!r}")
+    if cfg.schedule == 'cosine':
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * step / total))
+    return cfg.lr # 'constant'; `TrainConfig` accepts no other
 
 def set_lr(opt, lr:float):
     "Set the learning rate of every parameter group of `opt`"
-    for g in opt.param_groups: g['lr'] = lr
-
-# %% ../nbs/05_train.ipynb #49437b66
-def get_device(device=None # 'cpu', 'cuda', 'cuda:1' ..., or None for CUDA when present
-              ) -> torch.device:
-    "The device to train on"
-    if device is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    d = torch.device(device)
-    if d.type == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError(f"device {device!r} was asked for, but torch sees no CUDA GPU: use device='cpu' "
-                           "(`--device cpu`), or leave the device out to use a GPU only when there is one")
-    return d
+    for g in opt.param_groups:
+        g['lr'] = lr
 
 # %% ../nbs/05_train.ipynb #a3c45893
 def make_optimizer(model:nn.Module, cfg:TrainConfig) -> torch.optim.Optimizer:
     "AdamW with the learning rate and weight decay of `cfg` (the tutorial's optimiser)"
     return torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
-
-# %% ../nbs/05_train.ipynb #5d899024
-_WARNED = [] # whether `autocast_for` said that this CPU emulates bf16
-
-def cpu_has_bf16() -> bool|None:
-    "Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX flags in /proc/cpuinfo); None where unknown"
-    try: flags = next(l for l in open('/proc/cpuinfo') if l.startswith('flags')).split()
-    except (OSError, StopIteration): return None
-    return 'avx512_bf16' in flags or 'amx_bf16' in flags
-
-def autocast_for(device, precision:str='fp32'):
-    "`torch.autocast` to `precision` on `device`, or a context that changes nothing for 'fp32'"
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {list(PRECISIONS)}, got {precision!r}")
-    device = torch.device(device)
-    if precision == 'fp16' and device.type != 'cuda':
-        raise ValueError(f"precision 'fp16' needs a CUDA device, and this runs on {device}: use 'bf16' "
-                         "(--precision bf16), which needs no gradient scaler, or 'fp32'")
-    if precision == 'fp32': return contextlib.nullcontext()
-    if precision == 'bf16' and device.type == 'cpu' and cpu_has_bf16() is False and not _WARNED:
-        _WARNED.append(True) # once per process
-        warnings.warn("this CPU has no bf16 arithmetic (neither AVX512-BF16 nor AMX in /proc/cpuinfo), so "
-                      "bf16 is emulated here, many times slower than fp32: use fp32 on this machine", stacklevel=2)
-    return torch.autocast(device.type, dtype=PRECISIONS[precision])
-
-def grad_scaler(device, precision:str):
-    "The gradient scaler `precision` needs on `device`: a `torch.amp.GradScaler` for fp16, else None"
-    autocast_for(device, precision)
-    return torch.amp.GradScaler(torch.device(device).type) if precision == 'fp16' else None
 
 # %% ../nbs/05_train.ipynb #2f85f675
 def train_step(model:nn.Module, opt:torch.optim.Optimizer, x, # a batch of images
@@ -202,10 +63,16 @@ def train_step(model:nn.Module, opt:torch.optim.Optimizer, x, # a batch of image
                scaler=None # a `torch.amp.GradScaler`, which fp16 needs
               ) -> torch.Tensor:
     "One update of `model` on the batch `x`: loss, gradient, optimiser step; the loss"
-    with autocast_for(x.device, precision): loss = loss_fn(model, x)
+    with autocast_for(x.device, precision):
+        loss = loss_fn(model, x)
     opt.zero_grad(set_to_none=True)
-    if scaler is None: loss.backward(); opt.step()
-    else: scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
+    if scaler is None:
+        loss.backward()
+        opt.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
     return loss
 
 # %% ../nbs/05_train.ipynb #80bbe4f0
@@ -227,14 +94,16 @@ class Run:
         cfg.validate() # a config changed after it was made
         torch.manual_seed(cfg.seed)
         model = init_output(model_cls(**cfg.model_kwargs()), cfg.out_init, cfg.out_bias)
-        if world()[1] > 1: model = global_batchnorm(model) # whole-batch BatchNorm across processes
+        if world()[1] > 1:
+            model = global_batchnorm(model) # whole-batch BatchNorm across processes
         device = get_device(device)
         model = model.to(device)
         return cls(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(cfg.seed),
                    scaler=grad_scaler(device, cfg.precision), net=data_parallel(model, device))
 
     @property
-    def device(self) -> torch.device: return next(self.model.parameters()).device
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
 
     def batches(self, n:int) -> int:
         "Batches in an epoch of `n` images"
@@ -252,13 +121,15 @@ def train_epoch(run:Run, data:ImageSet, # the training images, on the run's devi
     order, done, total = p['order'], p['batches_done'], p['loss_sum'].to(run.device, copy=True)
     run.model.train()
     for x, _ in data.batches(cfg.batch_size, order=order, start=done):
-        if stop is not None and stop(): break
+        if stop is not None and stop():
+            break
         set_lr(run.opt, lr_at(cfg, len(run.history)*nb + done, cfg.epochs*nb))
         loss = train_step(run.model if run.net is None else run.net, run.opt, shard(x), shared_loss(LOSSES[cfg.loss], len(x)),
                           cfg.precision, run.scaler) # `shard`: this process's share of the batch (all of it in one)
         total += batch_loss_sum(loss.detach(), len(x))
         done += 1
-        if pbar is not None: pbar.update(1)
+        if pbar is not None:
+            pbar.update(1)
     run.partial = None if done == nb else dict(order=order, batches_done=done, loss_sum=total.cpu())
     return total
 
@@ -283,11 +154,13 @@ def train_run(run:Run, train:ImageSet, test:ImageSet, progress:bool=True,
               stop=None # called between batches; when it returns True the run is handed back unfinished
              ) -> Run:
     "Train `run` to its last epoch, measuring all of `test` after each; the model ends in evaluation mode"
-    if not len(train): raise ValueError("no training images: the training set is empty")
+    if not len(train):
+        raise ValueError("no training images: the training set is empty")
     check_shares(len(train), run.cfg.batch_size)
     train, test, nb = train.to(run.device), test.to(run.device), run.batches(len(train))
     asked = stop
-    if asked is not None: stop = lambda: any_process(asked(), run.device) # across processes: all stop, or none
+    if asked is not None:
+        stop = lambda: any_process(asked(), run.device) # across processes: all stop, or none
     done = len(run.history)*nb + (run.partial['batches_done'] if run.partial else 0)
     with tqdm(total=run.cfg.epochs*nb, initial=done, disable=not progress, unit='batch',
               mininterval=1) as pbar:
@@ -295,12 +168,15 @@ def train_run(run:Run, train:ImageSet, test:ImageSet, progress:bool=True,
             while len(run.history) < run.cfg.epochs and not (stop is not None and stop()):
                 t0 = time.perf_counter()
                 loss_sum = train_epoch(run, train, stop, pbar)
-                if run.partial is not None: break
+                if run.partial is not None:
+                    break
                 run.history.append(_epoch_record(run, loss_sum, len(train), test, time.perf_counter() - t0))
                 pbar.set_postfix(train=f"{run.history[-1]['train_loss']:.4f}",
                                  test=f"{run.history[-1]['test_mse']:.4f}")
-                if after_epoch is not None: after_epoch(run)
-        finally: run.model.eval()
+                if after_epoch is not None:
+                    after_epoch(run)
+        finally:
+            run.model.eval()
     return run
 
 # %% ../nbs/05_train.ipynb #2e3af184
@@ -314,9 +190,13 @@ def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, device=None, progress:bo
 def plot_losses(history:list, ax=None, title='Loss'):
     "Training loss and whole-test-set MSE per epoch"
     import matplotlib.pyplot as plt # here, not at the top: importing it takes a third of a second
-    if ax is None: _, ax = plt.subplots(figsize=(6, 3.5))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
     ep = [h['epoch'] for h in history]
     ax.plot(ep, [h['train_loss'] for h in history], marker='o', label='train loss (mean over the epoch)')
     ax.plot(ep, [h['test_mse'] for h in history], marker='s', label='test MSE (whole test set)')
-    ax.set_xlabel('epoch'); ax.set_ylabel('MSE'); ax.set_title(title); ax.legend()
+    ax.set_xlabel('epoch')
+    ax.set_ylabel('MSE')
+    ax.set_title(title)
+    ax.legend()
     return ax

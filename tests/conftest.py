@@ -6,6 +6,8 @@ def pytest_addoption(parser):
 
 def pytest_terminal_summary(terminalreporter, config):
     "Which torch the notebooks ran (tests/test_notebooks.py), and each one's own time, slowest first"
-    if hasattr(config, 'notebooks_torch'): terminalreporter.write_line(f"the notebooks ran {config.notebooks_torch}")
+    if hasattr(config, 'notebooks_torch'):
+        terminalreporter.write_line(f"the notebooks ran {config.notebooks_torch}")
     times = sorted(getattr(config, 'notebook_seconds', {}).items(), key=lambda kv: -kv[1])
-    if times: terminalreporter.write_line("notebooks, seconds each (two at a time): " + ', '.join(f"{k} {v:.0f}" for k, v in times))
+    if times:
+        terminalreporter.write_line("notebooks, seconds each (two at a time): " + ', '.join(f"{k} {v:.0f}" for k, v in times))

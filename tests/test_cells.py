@@ -30,9 +30,11 @@ def _quiet(stmts) -> bool:
 def cuda_guard_problem(src:str) -> str:
     "Why a `#| cuda` cell may do work without CUDA: '' when its whole body sits behind a CUDA check"
     body = code(src).body
-    if len(body) != 1 or not isinstance(body[0], ast.If): return "its code is not one `if` on a CUDA check"
+    if len(body) != 1 or not isinstance(body[0], ast.If):
+        return "its code is not one `if` on a CUDA check"
     test, neg = body[0].test, False
-    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not): test, neg = test.operand, True
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        test, neg = test.operand, True
     if isinstance(test, ast.Compare): # torch.cuda.device_count() >= 2: at least one GPU
         op, right = test.ops[0], test.comparators[0]
         at_least = right.value + isinstance(op, ast.Gt) if isinstance(right, ast.Constant) and isinstance(right.value, int) else 0
@@ -81,9 +83,12 @@ def imports(src:str) -> set:
              and any(h.type is not None and ast.unparse(h.type) in ('ImportError', 'ModuleNotFoundError') for h in t.handlers)
              for s in t.body for n in ast.walk(s)}
     for n in ast.walk(tree):
-        if id(n) in tried: continue
-        if isinstance(n, ast.Import): names |= {a.name.split('.')[0] for a in n.names}
-        elif isinstance(n, ast.ImportFrom) and not n.level: names.add(n.module.split('.')[0])
+        if id(n) in tried:
+            continue
+        if isinstance(n, ast.Import):
+            names |= {a.name.split('.')[0] for a in n.names}
+        elif isinstance(n, ast.ImportFrom) and not n.level:
+            names.add(n.module.split('.')[0])
     return names
 
 def closure(reqs) -> set:
@@ -92,17 +97,22 @@ def closure(reqs) -> set:
     while todo:
         req = Requirement(todo.pop())
         name = canonicalize_name(req.name)
-        if name in seen or req.marker and not req.marker.evaluate({'extra': ''}): continue
-        try: dist = distribution(name)
-        except PackageNotFoundError: continue # not installed here: it cannot provide a module here either
-        seen.add(name); todo += dist.requires or []
+        if name in seen or req.marker and not req.marker.evaluate({'extra': ''}):
+            continue
+        try:
+            dist = distribution(name)
+        except PackageNotFoundError:
+            continue # not installed here: it cannot provide a module here either
+        seen.add(name)
+        todo += dist.requires or []
     return seen
 
 def providers() -> dict:
     "{module: its distributions} for everything installed"
     return {m: {canonicalize_name(d) for d in ds} for m, ds in packages_distributions().items()}
 
-REQUIREMENTS = configparser.ConfigParser(); REQUIREMENTS.read(ROOT/'settings.ini')
+REQUIREMENTS = configparser.ConfigParser()
+REQUIREMENTS.read(ROOT/'settings.ini')
 REQUIREMENTS = REQUIREMENTS['DEFAULT']['requirements'].split()
 def missing(mods:set, reqs) -> list:
     "The modules of `mods` that neither the standard library, the package nor `reqs` provide"

@@ -46,7 +46,8 @@ def bare(src:str) -> str:
     "`src` without directive lines or surrounding blank space"
     return '\n'.join(l for l in src.splitlines() if not l.strip().startswith('#|')).strip()
 
-def code_blocks(page) -> list: return [bare(pre.get_text()) for pre in page.select('.jp-CodeCell .jp-InputArea pre')]
+def code_blocks(page) -> list:
+    return [bare(pre.get_text()) for pre in page.select('.jp-CodeCell .jp-InputArea pre')]
 
 @pytest.mark.parametrize('nb', [p.name for p in NBS])
 def test_no_error_output(pages, nb):
@@ -59,17 +60,22 @@ def test_no_error_output(pages, nb):
 def check_src(src:str):
     "Fail unless the image source `src` is a decodable data URI or an allowed remote image"
     assert src, "an <img> with no src"
-    if src.startswith('http'): assert src in ALLOWED_REMOTE_IMAGES, f"remote image {src} is not embedded"; return
+    if src.startswith('http'):
+        assert src in ALLOWED_REMOTE_IMAGES, f"remote image {src} is not embedded"
+        return
     m = re.match(r'data:(image/[\w+.-]+);base64,(.*)', src, re.S)
     assert m, f"image not embedded inline: {src[:80]}"
     data = base64.b64decode(m[2])
-    if m[1] == 'image/svg+xml': assert b'<svg' in data[:1000]
-    else: Image.open(io.BytesIO(data)).verify()
+    if m[1] == 'image/svg+xml':
+        assert b'<svg' in data[:1000]
+    else:
+        Image.open(io.BytesIO(data)).verify()
 
 @pytest.mark.parametrize('nb', [p.name for p in NBS])
 def test_images_embedded_and_kept(pages, nb):
     _, page = pages[nb]
-    for img in page.select('img'): check_src(img.get('src', ''))
+    for img in page.select('img'):
+        check_src(img.get('src', ''))
     figs = page.select('.jp-OutputArea-output img, .jp-OutputArea-output svg')
     assert len(figs) >= image_outputs(ROOT/'nbs'/nb), f"{nb} has {image_outputs(ROOT/'nbs'/nb)} image outputs but its page {len(figs)}"
 
@@ -88,7 +94,8 @@ def test_hidden_cells_hidden(pages, nb):
     assert '{target=' not in page.get_text(), f"{nb}: Pandoc link attributes shown as text"
 
 def test_index_links_pages_in_sidebar_order(pages):
-    def flat(cs): return [x for c in cs for x in ([c] if isinstance(c, str) else flat(c['contents']))]
+    def flat(cs):
+        return [x for c in cs for x in ([c] if isinstance(c, str) else flat(c['contents']))]
     side = flat(yaml.safe_load((ROOT/'nbs'/'sidebar.yml').read_text())['website']['sidebar']['contents'])
     want = [re.sub(r'^\d+_', '', Path(f).stem) + '.html' for f in side]
     index = BeautifulSoup((OUT/'index.html').read_text(encoding='utf-8'), 'html.parser')
@@ -116,11 +123,14 @@ def shoot(exe, page:Path, png:Path, tmp:Path) -> str:
 def shots(pages, tmp_path_factory):
     "{notebook name: (screenshot, DOM after load)}, three browsers at a time; `None` without Chromium"
     exe, tmp, out = chromium(), tmp_path_factory.mktemp('pages'), OUT/'screenshots'
-    if not exe: return None
-    shutil.rmtree(out, ignore_errors=True); out.mkdir(parents=True)
+    if not exe:
+        return None
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
     shutil.copy(OUT/'styles.css', tmp)
     todo = {nb: (p, out/f'{p.stem}.png') for nb, (p, _) in pages.items()}
-    with ThreadPoolExecutor(3) as ex: doms = dict(zip(todo, ex.map(lambda v: shoot(exe, *v, tmp), todo.values())))
+    with ThreadPoolExecutor(3) as ex:
+        doms = dict(zip(todo, ex.map(lambda v: shoot(exe, *v, tmp), todo.values())))
     return {nb: (todo[nb][1], doms[nb]) for nb in todo}
 
 @pytest.mark.parametrize('nb', [p.name for p in NBS])
@@ -150,24 +160,33 @@ def _names(src:str) -> tuple[set, set, set]:
     tree = ast.parse('\n'.join('pass' if re.match(r'\s*[!%]', l) else l for l in src.splitlines()))
     imp, bound, used = set(), set(), set()
     for n in ast.walk(tree):
-        if isinstance(n, (ast.Import, ast.ImportFrom)): imp |= {(a.asname or a.name).split('.')[0] for a in n.names}
-        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): bound.add(n.name)
-        elif isinstance(n, ast.Name): (used if isinstance(n.ctx, ast.Load) else bound).add(n.id)
-        elif isinstance(n, ast.arg): bound.add(n.arg)
-        elif isinstance(n, ast.ExceptHandler) and n.name: bound.add(n.name)
+        if isinstance(n, (ast.Import, ast.ImportFrom)):
+            imp |= {(a.asname or a.name).split('.')[0] for a in n.names}
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(n.name)
+        elif isinstance(n, ast.Name):
+            (used if isinstance(n.ctx, ast.Load) else bound).add(n.id)
+        elif isinstance(n, ast.arg):
+            bound.add(n.arg)
+        elif isinstance(n, ast.ExceptHandler) and n.name:
+            bound.add(n.name)
     return imp, bound, used
 
 def hidden_names_used(nb:Path) -> dict:
     "{cell index: names} for code the page shows that uses a name only hidden code imports or defines"
     shown_bound, hidden_bound, api, uses = set(), set(), set(), {}
     for i, c in enumerate(read_nb(nb).cells):
-        if c.cell_type != 'code': continue
+        if c.cell_type != 'code':
+            continue
         imp, bound, used = _names(c.source)
         dirs, opts = extract_directives(c, remove=False).keys(), cell_options(c)
         if dirs & HIDING or opts.get('include') == 'false' or opts.get('echo') == 'false':
             hidden_bound |= imp | bound
-            if dirs & {'export', 'exporti'}: api |= bound  # the module's own functions: the page documents them
-        else: shown_bound |= imp | bound; uses[i] = used - imp - bound
+            if dirs & {'export', 'exporti'}:
+                api |= bound  # the module's own functions: the page documents them
+        else:
+            shown_bound |= imp | bound
+            uses[i] = used - imp - bound
     only_hidden = hidden_bound - shown_bound - api - FROM_HIDDEN_CELLS_OK - set(dir(builtins))
     return {i: sorted(u & only_hidden) for i, u in uses.items() if u & only_hidden}
 

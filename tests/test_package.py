@@ -10,8 +10,10 @@ def test_wheel_carries_sample_and_command(tmp_path):
     subprocess.run([sys.executable, '-m', 'pip', 'wheel', str(ROOT), '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp_path)], check=True)
     whl = zipfile.ZipFile(next(tmp_path.glob('spiking_sae-*.whl')))
     names = whl.namelist()
-    for f in SAMPLE: assert f'spiking_sae/data/mnist-sample/{f}' in names
-    for f in WEIGHTS: assert f'spiking_sae/weights/{f}' in names
+    for f in SAMPLE:
+        assert f'spiking_sae/data/mnist-sample/{f}' in names
+    for f in WEIGHTS:
+        assert f'spiking_sae/weights/{f}' in names
     meta = next(whl.read(n).decode() for n in names if n.endswith('METADATA'))
     entry = next(whl.read(n).decode() for n in names if n.endswith('entry_points.txt'))
     assert 'spiking-sae = spiking_sae.cli:main' in entry
@@ -48,7 +50,7 @@ def test_shipped_weights_are_safetensors_without_pickle():
     for name in ('fashion-mnist', 'mnist-sample'):
         folder = ROOT/'spiking_sae'/'weights'/name
         assert sorted(p.name for p in folder.iterdir()) == ['config.json', 'model.safetensors']
-        config = json.loads((folder/'config.json').read_text())['model_config']
+        config = {k: v for k, v in json.loads((folder/'config.json').read_text()).items() if k != 'meta'} # flat
         weights, own = load_file(folder/'model.safetensors'), SAE(**config).state_dict()
         assert {k: tuple(v.shape) for k, v in weights.items()} == {k: tuple(v.shape) for k, v in own.items()}
     assert not list((ROOT/'spiking_sae'/'weights').glob('*.pt'))
@@ -57,16 +59,39 @@ def test_min_python_is_what_the_pinned_tools_and_torch_need():
     "settings.ini's min_python is the highest Python floor among the pinned dev tools and torch: what installs"
     import configparser, re
     from importlib.metadata import metadata
-    cfg = configparser.ConfigParser(); cfg.read(ROOT/'settings.ini'); cfg = cfg['DEFAULT']
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT/'settings.ini')
+    cfg = cfg['DEFAULT']
     pinned = [r.split('==')[0] for r in cfg['dev_requirements'].split() if '==' in r] + ['torch']
     floor = lambda p: tuple(map(int, re.search(r'>=\s*(\d+)\.(\d+)', metadata(p)['Requires-Python']).groups()))
     floors = {p: floor(p) for p in pinned}
     assert tuple(map(int, cfg['min_python'].split('.'))) == max(floors.values()), floors
 
 def test_imports_load_only_what_they_use():
-    "Importing the package or its command line loads neither torchvision, torchmetrics nor pyplot (a second and more at each start)"
-    code = ("import sys, spiking_sae, spiking_sae.cli\n"
-            "print(*sorted(m for m in ('torchvision', 'torchmetrics', 'matplotlib.pyplot', 'scipy') if m in sys.modules))")
-    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == [], f"importing spiking_sae.cli loads {out.stdout.split()}"
+    "The command line's parser loads no torch (`spiking-sae --help` answers at once); the package loads nothing; no module loads torchvision, torchmetrics or pyplot before it needs them"
+    heavy = ('torch', 'torchvision', 'torchmetrics', 'matplotlib.pyplot', 'scipy', 'triton', 'snntorch')
+    for imports, allowed in (('spiking_sae, spiking_sae.cli, spiking_sae.config, spiking_sae.recipes, spiking_sae.engines', ()),
+                             ('spiking_sae.idx', ('torch',)), ('spiking_sae.cli; spiking_sae.cli.parser().parse_args(["train"])', ()),
+                             ('spiking_sae.model, spiking_sae.train, spiking_sae.runs, spiking_sae.io', ('torch', 'snntorch'))):
+        code = f"import sys, {imports}\nprint(*sorted(m for m in {heavy!r} if m in sys.modules))"
+        out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
+        assert out.returncode == 0, out.stderr
+        assert set(out.stdout.split()) <= set(allowed), f"importing {imports} loads {out.stdout.split()}"
+
+def test_what_builds_saves_and_what_saves_loads(tmp_path):
+    "One rule table for building, saving and loading: a 2-channel model round-trips; a model too wide to load does not build"
+    import json, pytest, torch
+    from spiking_sae.model import SAE
+    two = SAE(in_channels=2, latent_dim=8).eval()
+    back = SAE.from_pretrained(two.save_pretrained(tmp_path/'two'))
+    x = torch.rand(3, 2, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(back(x), two(x))
+    assert back.config == two.config and next(back.parameters()).device.type == 'cpu'
+    with pytest.raises(ValueError, match='latent_dim must be an integer >= 1 and <= 65,536, got 70000'):
+        SAE(latent_dim=70_000)
+    old = tmp_path/'old' # the layout of the first releases: {model_config, meta}
+    two.save_pretrained(old, meta={'note': 'old layout'})
+    flat = json.loads((old/'config.json').read_text())
+    (old/'config.json').write_text(json.dumps(dict(model_config={k: v for k, v in flat.items() if k != 'meta'}, meta=flat['meta'])))
+    assert SAE.from_pretrained(old).meta == {'note': 'old layout'}

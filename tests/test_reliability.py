@@ -46,11 +46,14 @@ def in_process(args:list) -> tuple[int, str, str]:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
             warnings.simplefilter('default') # shown once each, on stderr, as a new process shows them (not to pytest)
             warnings.showwarning = lambda *w, **kw: sys.stderr.write(warnings.formatwarning(*w[:4]))
-            try: cli.main(); code = 0
+            try:
+                code = cli.main()
             except SystemExit as e: # what the interpreter does with it: a message goes to stderr, with status 1
                 code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
-                if isinstance(e.code, str): print(e.code, file=sys.stderr)
-    finally: sys.argv = argv
+                if isinstance(e.code, str):
+                    print(e.code, file=sys.stderr)
+    finally:
+        sys.argv = argv
     return code, out.getvalue(), err.getvalue()
 
 def in_subprocess(args:list) -> tuple[int, str, str]:
@@ -62,9 +65,12 @@ def train(values:dict, out:Path, run=in_process):
     "Run `spiking-sae train` with `values` into `out`: return code, stdout, stderr"
     args = ['train', '--dataset', 'sample', '--device', 'cpu', '--quiet', '--out', str(out)]
     args += [a for o, v in values.items() for a in (o, v)]
-    if '--limit' not in values: args += ['--limit', '24']    # keep runs short
-    if '--epochs' not in values: args += ['--epochs', '1']
-    if '--num-steps' not in values: args += ['--num-steps', '2']
+    if '--limit' not in values:
+        args += ['--limit', '24']    # keep runs short
+    if '--epochs' not in values:
+        args += ['--epochs', '1']
+    if '--num-steps' not in values:
+        args += ['--num-steps', '2']
     return run(args)
 
 @settings(max_examples=25, deadline=None, derandomize=True)
@@ -74,7 +80,8 @@ def train(values:dict, out:Path, run=in_process):
 @example({'--batch-size': '0'}).via('the issue: ZeroDivisionError in fit')
 @example({'--limit': '-5'}).via('the issue: trained on all but five images')
 def test_train_options_train_or_stop_with_one_line(values):
-    with tempfile.TemporaryDirectory() as tmp: check(values, *train(values, Path(tmp)/'run'))
+    with tempfile.TemporaryDirectory() as tmp:
+        check(values, *train(values, Path(tmp)/'run'))
 
 def check(values:dict, code:int, out:str, err:str):
     "Fail unless `spiking-sae train` with `values` trained on what was asked, or stopped with one line naming a wrong option"
@@ -88,8 +95,10 @@ def check(values:dict, code:int, out:str, err:str):
     lines = [l for l in err.splitlines() if l.strip() and not l.startswith('==> ')]  # `==> DATA:` notes are not errors
     assert len(lines) == 1, f"{values}: exit {code} with {len(lines)} lines on stderr, not one:\n{err}"
     assert lines[0].startswith('spiking-sae train: error: '), f"{values}: {lines[0]}"
-    if bad: assert any(o in lines[0] for o in bad), f"{values}: the error names none of {bad}: {lines[0]}"
-    else: assert 'loss became' in lines[0], f"{values}: valid options refused: {lines[0]}"  # a learning rate of 1e30
+    if bad:
+        assert any(o in lines[0] for o in bad), f"{values}: the error names none of {bad}: {lines[0]}"
+    else:
+        assert 'loss became' in lines[0], f"{values}: valid options refused: {lines[0]}"  # a learning rate of 1e30
 
 @pytest.mark.parametrize('values', [{}, {'--epochs': '0'}, {'--lr': 'fast'}, {'--lr': '1e30'}], ids=str)
 def test_a_real_process_says_the_same(values, tmp_path):

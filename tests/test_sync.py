@@ -10,18 +10,26 @@ from make_readme import readme
 import colab_check, repo_urls
 
 def test_export_and_clean_change_nothing(tmp_path):
-    for d in ('nbs', 'spiking_sae'): shutil.copytree(ROOT/d, tmp_path/d, ignore=shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints'))
+    for d in ('nbs', 'spiking_sae'):
+        shutil.copytree(ROOT/d, tmp_path/d, ignore=shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints'))
     shutil.copy(ROOT/'settings.ini', tmp_path)
-    for cmd in ('nbdev_export', 'nbdev_clean'): subprocess.run([cmd], cwd=tmp_path, check=True, capture_output=True)
+    for cmd in ('nbdev_export', 'nbdev_clean'):
+        subprocess.run([cmd], cwd=tmp_path, check=True, capture_output=True)
     files = [p for p in tmp_path.rglob('*') if p.is_file() and '__pycache__' not in p.parts]
     changed = [str(p.relative_to(tmp_path)) for p in files if not (ROOT/p.relative_to(tmp_path)).is_file()
                or (ROOT/p.relative_to(tmp_path)).read_bytes() != p.read_bytes()]
     assert not changed, f"nbdev_export / nbdev_clean change {changed}: run them and commit the result"
 
+def test_ruff_finds_nothing():
+    "The library, hubconf, tools and tests pass ruff at 120 columns (ruff.toml; tools/lint.py says what it leaves out)"
+    out = subprocess.run([sys.executable, str(ROOT/'tools'/'lint.py')], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
 def test_readme_is_made_from_index():
     md, figs = readme(ROOT)
     assert (ROOT/'README.md').read_text() == md, "README.md is out of step with nbs/index.ipynb: run `python tools/make_readme.py`"
-    for name in figs: assert (ROOT/name).is_file(), f"{name} is missing: run `python tools/make_readme.py`"
+    for name in figs:
+        assert (ROOT/name).is_file(), f"{name} is missing: run `python tools/make_readme.py`"
 
 def test_ci_runs_the_readme_test_command():
     cmd = re.search(r'```sh\n(pip install -e .*pytest.*)\n```', (ROOT/'README.md').read_text()).group(1)
@@ -50,7 +58,8 @@ def test_readme_says_what_replaces_nbdev_prepare():
     "The README names tools/prepare.sh, and the script does what nbdev_prepare does here (the README without Quarto)"
     assert 'bash tools/prepare.sh' in (ROOT/'README.md').read_text()
     steps = (ROOT/'tools'/'prepare.sh').read_text()
-    for step in ('nbdev_export', 'nbdev_clean', 'python tools/repo_urls.py', 'python tools/make_readme.py', 'python -m pytest'):
+    for step in ('nbdev_export', 'nbdev_clean', 'python tools/repo_urls.py', 'python tools/make_readme.py', 'python tools/lint.py',
+                 'python -m pytest'):
         assert f'\n{step}' in steps or f' {step}' in steps, step
 
 def test_workflows_install_the_cpu_build_of_torch_first():

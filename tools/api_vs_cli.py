@@ -58,7 +58,9 @@ def main(argv=None):
                speedup=dict(cli=statistics.median(by('cli', 'speedup')), api=statistics.median(by('api', 'speedup'))))
     print(f"API fast step / CLI fast step: {ratio:.3f} (median of {a.rounds} rounds); speedup over the reference: "
           f"CLI {res['speedup']['cli']:.2f}x, API {res['speedup']['api']:.2f}x")
-    if a.out: open(a.out, 'w').write(json.dumps(res, indent=2) + '\n')
+    if a.out:
+        open(a.out, 'w').write(json.dumps(res, indent=2) + '\n')
     return res
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    main()

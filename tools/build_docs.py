@@ -27,7 +27,8 @@ def doc_nbs(nbs:Path) -> list:
 def process(src:Path, dst:Path):
     "Write to `dst` what Quarto is given for `src`: nbdev's default docs processing (as `nbdev.serve_drv`)"
     nb = read_nb(src)
-    with modified_env(IN_TEST='1'): FilterDefaults()(nb)
+    with modified_env(IN_TEST='1'):
+        FilterDefaults()(nb)
     write_nb(nb, dst)
 
 _re_opt = re.compile(r'^\s*#\|\s*([\w-]+)\s*:\s*(.*?)\s*$')
@@ -36,14 +37,17 @@ def cell_options(cell) -> dict:
     "The Quarto options (`#| key: value` lines, values lower-cased) at the top of a code cell"
     opts = {}
     for l in cell.source.splitlines():
-        if not l.strip().startswith('#|'): break
-        if m := _re_opt.match(l): opts[m[1]] = m[2].strip('\'"').lower()
+        if not l.strip().startswith('#|'):
+            break
+        if m := _re_opt.match(l):
+            opts[m[1]] = m[2].strip('\'"').lower()
     return opts
 
 def strip_options(src:str) -> str:
     "`src` without its leading `#|` lines"
     lines = src.splitlines()
-    while lines and lines[0].strip().startswith('#|'): lines.pop(0)
+    while lines and lines[0].strip().startswith('#|'):
+        lines.pop(0)
     return '\n'.join(lines)
 
 _re_attr_link = re.compile(r'\[([^\]]*)\]\(([^)\s]+)\)\{([^}]*)\}')
@@ -55,21 +59,28 @@ def html_links(md:str) -> str:
 
 def apply_options(cell):
     "Do what Quarto does with `cell`'s options: `None` if `include: false`, else the cell to show"
-    if cell.cell_type == 'markdown': cell.source = html_links(cell.source)
-    if cell.cell_type != 'code': return cell
+    if cell.cell_type == 'markdown':
+        cell.source = html_links(cell.source)
+    if cell.cell_type != 'code':
+        return cell
     for o in cell.outputs:
-        if 'text/markdown' in o.get('data', {}): o.data['text/markdown'] = html_links(o.data['text/markdown'])
+        if 'text/markdown' in o.get('data', {}):
+            o.data['text/markdown'] = html_links(o.data['text/markdown'])
     opts = cell_options(cell)
-    if opts.get('include') == 'false': return None
-    if opts.get('echo') == 'false': cell.metadata['transient'] = {'remove_source': True}
-    if opts.get('output') == 'false': cell.outputs = []
+    if opts.get('include') == 'false':
+        return None
+    if opts.get('echo') == 'false':
+        cell.metadata['transient'] = {'remove_source': True}
+    if opts.get('output') == 'false':
+        cell.outputs = []
     cell.source = strip_options(cell.source)
     return cell
 
 def frontmatter(nb) -> dict:
     "The YAML frontmatter nbdev puts in the first (raw) cell: title, description, output-file"
     c = nb.cells[0] if nb.cells else None
-    if not c or c.cell_type != 'raw' or not c.source.startswith('---'): return {}
+    if not c or c.cell_type != 'raw' or not c.source.startswith('---'):
+        return {}
     return yaml.safe_load(c.source.strip().strip('-')) or {}
 
 def title_cell(fm:dict):
@@ -88,8 +99,10 @@ def quarto_nb(path:Path):
 def sidebar(nbs:Path, titles:dict) -> str:
     "HTML for the sidebar in `nbs/sidebar.yml`: a list of links, sections as headings; `titles` maps notebook to (page, title)"
     def item(o):
-        if isinstance(o, str) and o not in titles: raise ValueError(f"nbs/sidebar.yml lists {o}, which is not a docs notebook")
-        if isinstance(o, str): return f'<li><a href="{titles[o][0]}">{html.escape(titles[o][1])}</a></li>'
+        if isinstance(o, str) and o not in titles:
+            raise ValueError(f"nbs/sidebar.yml lists {o}, which is not a docs notebook")
+        if isinstance(o, str):
+            return f'<li><a href="{titles[o][0]}">{html.escape(titles[o][1])}</a></li>'
         return f'<li class="section"><b>{html.escape(o["section"])}</b><ul>{"".join(map(item, o["contents"]))}</ul></li>'
     contents = yaml.safe_load((nbs/'sidebar.yml').read_text())['website']['sidebar']['contents']
     return f'<nav id="offline-sidebar"><ul>{"".join(map(item, contents))}</ul></nav>'
@@ -131,10 +144,13 @@ def build(out_dir=OUT) -> list:
         pages = processed(nbs)
         nav = sidebar(nbs, {k: (name, title) for k, (_, name, title) in pages.items()})
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob('*.html'): old.unlink()
-    for nb, name, title in pages.values(): (out/name).write_text(render(nb, title, nbs, nav, site), encoding='utf-8')
+    for old in out.glob('*.html'):
+        old.unlink()
+    for nb, name, title in pages.values():
+        (out/name).write_text(render(nb, title, nbs, nav, site), encoding='utf-8')
     shutil.copy(nbs/'styles.css', out)
     return [out/name for _, name, _ in pages.values()]
 
 if __name__ == '__main__':
-    for p in build(sys.argv[1] if len(sys.argv) > 1 else OUT): print(p)
+    for p in build(sys.argv[1] if len(sys.argv) > 1 else OUT):
+        print(p)

@@ -44,7 +44,8 @@ def install_command(root=ROOT) -> list[str]:
         raise ValueError(f"the notebooks' install cells have {len(lines)} different lines starting {SHARED!r}; they must share one")
     pkgs = [a for a in shlex.split(lines.pop().split('pip install', 1)[1]) if not a.startswith('-')]
     url = f"git+https://github.com/{cfg.user}/{cfg.repo}"
-    if url not in pkgs: raise ValueError(f"the install cell does not install {url} (settings.ini's user/repo)")
+    if url not in pkgs:
+        raise ValueError(f"the install cell does not install {url} (settings.ini's user/repo)")
     return [str(root) if a == url else a for a in pkgs]
 
 def own_installs(path:Path) -> list[str]:
@@ -102,12 +103,15 @@ def run_notebook(path:Path, specs:KernelSpecManager, timeout:int=900) -> dict:
         km = KernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
         client = NotebookClient(nb, km=km, timeout=timeout, resources={'metadata': {'path': d}})
         t, error, tb = time.time(), '', ''
-        try: client.execute()
+        try:
+            client.execute()
         except Exception as e:
             error, tb = first_error(nb)
-            if not error: error, tb = f"{type(e).__name__}: {str(e).strip().splitlines()[-1]}"[:300], str(e)
+            if not error:
+                error, tb = f"{type(e).__name__}: {str(e).strip().splitlines()[-1]}"[:300], str(e)
         finally:
-            if km.has_kernel: km.shutdown_kernel(now=True) # a client handed a kernel manager leaves it running
+            if km.has_kernel:
+                km.shutdown_kernel(now=True) # a client handed a kernel manager leaves it running
     return dict(notebook=path.name, ok=not error, seconds=round(time.time() - t, 1), error=error, traceback=tb)
 
 def run_notebooks(paths:list, specs:KernelSpecManager, jobs:int=1) -> dict[str, Future]:
@@ -119,7 +123,8 @@ def run_notebooks(paths:list, specs:KernelSpecManager, jobs:int=1) -> dict[str, 
 
 def stop(runs:dict):
     "Cancel the runs of `run_notebooks` not yet started (after a failure with `-x`, or Ctrl-C), so that none is left to wait for"
-    for r in runs.values(): r.cancel()
+    for r in runs.values():
+        r.cancel()
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -142,11 +147,14 @@ def main(argv=None):
             for run in runs.values():
                 results.append(r := run.result())
                 print(f"{'ok  ' if r['ok'] else 'FAIL'} {r['notebook']:<24} {r['seconds']:6.1f} s  {r['error']}", flush=True)
-        finally: stop(runs)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+        finally:
+            stop(runs)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     passed = sum(r['ok'] for r in results)
     print(f"{passed} of {len(results)} notebooks ran top to bottom in a clean environment")
-    if a.out: a.out.write_text(json.dumps(results, indent=1) + '\n')
+    if a.out:
+        a.out.write_text(json.dumps(results, indent=1) + '\n')
     return results
 
 if __name__ == '__main__':

@@ -22,17 +22,22 @@ FASHION = Path('/usr/share/datasets/fashion-mnist')
 def sh(cmd:list, timeout:int) -> dict:
     "Run `cmd` in the repository; its status, seconds, and the tail of what it printed"
     t = time.time()
-    try: r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as e: return dict(cmd=' '.join(cmd), rc=None, seconds=timeout, error=f"timed out after {timeout} s")
+    try:
+        r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        return dict(cmd=' '.join(cmd), rc=None, seconds=timeout, error=f"timed out after {timeout} s")
     return dict(cmd=' '.join(map(str, cmd)), rc=r.returncode, seconds=round(time.time() - t, 1),
                 stdout=r.stdout, stderr_tail=r.stderr[-3000:])
 
-def cli(*args) -> list: return [sys.executable, '-c', 'from spiking_sae.cli import main; main()', *map(str, args)]
+def cli(*args) -> list:
+    return [sys.executable, '-c', 'import sys; from spiking_sae.cli import main; sys.exit(main())', *map(str, args)]
 
 def json_out(r:dict):
     "The JSON a `spiking-sae` command printed, or None"
-    try: return json.loads(r.get('stdout') or 'null')
-    except json.JSONDecodeError: return None
+    try:
+        return json.loads(r.get('stdout') or 'null')
+    except json.JSONDecodeError:
+        return None
 
 def about(device:str) -> dict:
     import torch
@@ -41,8 +46,11 @@ def about(device:str) -> dict:
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter('always')
         works = triton_works(dev) if dev.type == 'cuda' else None
-    try: import triton; tv = triton.__version__
-    except Exception as e: tv = f"not importable: {e}"
+    try:
+        import triton
+        tv = triton.__version__
+    except Exception as e:
+        tv = f"not importable: {e}"
     cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.machine())
     return dict(device=device, device_name=torch.cuda.get_device_name(dev) if dev.type == 'cuda' else cpu,
                 torch=torch.__version__, cuda=torch.version.cuda, triton=tv, python=platform.python_version(),

@@ -18,8 +18,10 @@ def _no_echo(cell) -> bool:
     return any(re.match(r'#\|\s*echo:\s*false\s*$', l.strip(), re.I) for l in cell.source.splitlines())
 
 def _strip_directives(cell):
-    if cell.cell_type == 'code' and _no_echo(cell): cell.metadata.setdefault('tags', []).append('remove_input')
-    if cell.cell_type == 'code': cell.source = '\n'.join(l for l in cell.source.splitlines() if not l.strip().startswith('#|'))
+    if cell.cell_type == 'code' and _no_echo(cell):
+        cell.metadata.setdefault('tags', []).append('remove_input')
+    if cell.cell_type == 'code':
+        cell.source = '\n'.join(l for l in cell.source.splitlines() if not l.strip().startswith('#|'))
     return cell
 
 def readme(root=ROOT) -> tuple[str, dict]:

@@ -10,7 +10,8 @@ import torch
 from spiking_sae.data import get_data
 from spiking_sae.fast import FastSAE
 from spiking_sae.recipes import PRESETS
-from spiking_sae.train import fit, get_device, cpu_has_bf16
+from spiking_sae.train import fit
+from spiking_sae.precision import get_device, cpu_has_bf16
 
 OUT = Path(__file__).resolve().parent.parent/'spiking_sae'/'results'/'precision.json'
 
@@ -36,4 +37,5 @@ def main(argv=None):
     a.out.write_text(json.dumps(res, indent=1) + '\n')
     print(f"wrote {a.out}")
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    main()

@@ -20,7 +20,8 @@ import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 from spiking_sae.bench import TUTORIAL
 from spiking_sae.data import get_data
-from spiking_sae.fast import FastSAE, tune_cpu_allocator
+from spiking_sae.fast import FastSAE
+from spiking_sae.engines import tune_cpu_allocator
 from spiking_sae.model import SAE
 from spiking_sae.train import make_optimizer, train_step
 
@@ -31,24 +32,30 @@ ROOT = 'train_step' # the record_function label around each profiled step
 def category(ev) -> str:
     "The category of a profiler event: the first pattern that it or one of its callers matches, else 'other'"
     names = []
-    while ev is not None: names.append(ev.name); ev = ev.cpu_parent
+    while ev is not None:
+        names.append(ev.name)
+        ev = ev.cpu_parent
     return next((c for c, pat in CATEGORIES.items() if any(pat.search(n) for n in names)), 'other')
 
 def split_step(prof, steps:int) -> dict:
     "Seconds per step by category, from the self times of every event inside the `ROOT` labels, averaged"
     secs, total = dict.fromkeys([*CATEGORIES, 'other'], 0.), 0.
     for ev in prof.events():
-        if ev.name == ROOT: total += ev.cpu_time_total / 1e6
-        elif ev.cpu_parent is not None: secs[category(ev)] += ev.self_cpu_time_total / 1e6
+        if ev.name == ROOT:
+            total += ev.cpu_time_total / 1e6
+        elif ev.cpu_parent is not None:
+            secs[category(ev)] += ev.self_cpu_time_total / 1e6
     secs['other'] = total - secs['convolutions'] - secs['batchnorm'] # Python between ops is 'other' too
     return {**{k: v / steps for k, v in secs.items()}, 'total': total / steps}
 
 def profile_engine(step, warmup:int, steps:int) -> dict:
     "Warm `step` up, then profile `steps` calls of it, each under the `ROOT` label"
-    for _ in range(warmup): step()
+    for _ in range(warmup):
+        step()
     with profile(activities=[ProfilerActivity.CPU]) as prof:
         for _ in range(steps):
-            with record_function(ROOT): step()
+            with record_function(ROOT):
+                step()
     return {**split_step(prof, steps), 'top': top_ops(prof, steps)}
 
 def top_ops(prof, steps:int, n:int=12) -> list:
@@ -58,8 +65,10 @@ def top_ops(prof, steps:int, n:int=12) -> list:
 
 def cpu_name() -> str:
     "The CPU model, as /proc/cpuinfo names it"
-    try: return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
-    except (OSError, StopIteration): return platform.processor() or platform.machine()
+    try:
+        return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -72,7 +81,8 @@ def main(argv=None):
     tuned = tune_cpu_allocator() # what FastSAE does itself; done first so the reference gets it too
     x = get_data('sample')[0].x[:a.batch_size]
     ref = SAE(num_steps=a.num_steps)
-    fast = FastSAE(**ref.config); fast.load_state_dict(ref.state_dict())
+    fast = FastSAE(**ref.config)
+    fast.load_state_dict(ref.state_dict())
     secs = {}
     for name, m in (('reference', ref), ('fast', fast)):
         opt = make_optimizer(m, TUTORIAL)
@@ -83,6 +93,8 @@ def main(argv=None):
     a.out.write_text(json.dumps(res, indent=2) + '\n')
     for name, r in secs.items():
         print(f"{name}: {r['total']:.3f} s/step; " + ', '.join(f"{k} {r[k]:.3f}" for k in (*CATEGORIES, 'other')))
-        for t in r['top']: print(f"  {t['s']:.4f} s  {t['s']/r['total']:5.1%}  x{t['calls']:<4} {t['op']}")
+        for t in r['top']:
+            print(f"  {t['s']:.4f} s  {t['s']/r['total']:5.1%}  x{t['calls']:<4} {t['op']}")
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    main()

@@ -21,7 +21,8 @@ def rewrites(cfg) -> list[tuple[str, str]]:
             (rf'git\+https://github\.com/{OWN}(?![\w./-])', f'git+https://github.com/{me}')]
 
 def fix(text:str, cfg) -> str:
-    for pat, new in rewrites(cfg): text = re.sub(pat, new, text)
+    for pat, new in rewrites(cfg):
+        text = re.sub(pat, new, text)
     return text
 
 def stale(root=ROOT) -> list[Path]:

@@ -12,13 +12,14 @@ test set by `spiking_sae.evaluation.quality`; the markdown table is printed and 
 spiking_sae/results/results.json, which the home page shows."""
 import argparse, json
 from pathlib import Path
-from spiking_sae.cli import main as cli
+from spiking_sae.cli import run as cli
 from spiking_sae.data import get_split
 from spiking_sae.evaluation import baselines, quality
 from spiking_sae.analysis import RESULT_ROWS, TwinAE, results_table
-from spiking_sae.fast import FastSAE
+from spiking_sae.engines import engine
 from spiking_sae.recipes import PRESETS
-from spiking_sae.runs import train_in, load_checkpoint, load_model
+from spiking_sae.io import load_checkpoint, load_model
+from spiking_sae.runs import train_in
 
 TRAINED = [k for k in RESULT_ROWS if k in PRESETS or k == 'twin'] # the rows that are training runs
 
@@ -30,14 +31,16 @@ def finished(run:Path) -> bool:
 def sae_run(run:Path, preset:str, data_args:list, train:bool):
     "The trained model of `run`, trained or resumed first with `spiking-sae train` when needed and allowed"
     if not finished(run):
-        if not train: return None
+        if not train:
+            return None
         cli(['train', '--preset', preset, '--out', str(run), '--quiet', *data_args, *(['--resume'] if (run/'checkpoint.pt').exists() else [])])
-    return load_model(run/'checkpoint.pt', cls=FastSAE)
+    return load_model(run/'checkpoint.pt', cls=engine('fast'))
 
 def twin_run(run:Path, trn, tst, train:bool):
     "The non-spiking twin trained with the better preset (`train_in(..., cls=TwinAE)`)"
     if not finished(run):
-        if not train: return None
+        if not train:
+            return None
         train_in(run, PRESETS['better'], trn, tst, resume=(run/'checkpoint.pt').exists(), progress=False, cls=TwinAE)
     return load_model(run/'checkpoint.pt', cls=TwinAE)
 
@@ -49,8 +52,10 @@ def measure(name:str, data_args:list, runs:Path, train:set, old:dict) -> dict:
         run = runs/f'{name}-{row}'
         m = twin_run(run, trn, tst, row in train) if row == 'twin' else sae_run(run, row, data_args, row in train)
         res[row] = quality(m, tst) if m is not None else old.get(row)
-        if m is None and old.get(row) is not None: reused.append(row)
-    if reused: res['reused'] = reused
+        if m is None and old.get(row) is not None:
+            reused.append(row)
+    if reused:
+        res['reused'] = reused
     return res
 
 def _split_args(data_args):

@@ -17,20 +17,28 @@ def _no_eval(cell) -> bool:
     return any(re.match(r'^#\|\s*eval:\s*false\s*$', l.strip(), re.I) for l in cell.source.splitlines())
 
 def main():
-    p = argparse.ArgumentParser(); p.add_argument('nbs', nargs='*'); p.add_argument('--slow', action='store_true')
+    p = argparse.ArgumentParser()
+    p.add_argument('nbs', nargs='*')
+    p.add_argument('--slow', action='store_true')
     a = p.parse_args()
     skip = {'slow'} - ({'slow'} if a.slow else set()) | (set() if torch.cuda.is_available() else {'cuda'})
     nbs = [Path(n) for n in a.nbs] or sorted(get_config().path('nbs_path').glob('*.ipynb'))
     os.environ.pop('IN_TEST', None)
     for fn in nbs:
         nb, t0 = read_nb(fn), time.time()
-        def _skip(cell): return cell.cell_type == 'code' and (bool(skip & set(extract_directives(cell, remove=False))) or _no_eval(cell))
+        def _skip(cell):
+            return cell.cell_type == 'code' and (bool(skip & set(extract_directives(cell, remove=False))) or _no_eval(cell))
         sh = CaptureShell(fn)
-        cwd = os.getcwd(); os.chdir(fn.parent)
-        try: sh.run_all(nb, exc_stop=True, preproc=_skip)
-        except Exception: sys.exit(sh.prettytb(fname=fn))
-        finally: os.chdir(cwd)
+        cwd = os.getcwd()
+        os.chdir(fn.parent)
+        try:
+            sh.run_all(nb, exc_stop=True, preproc=_skip)
+        except Exception:
+            sys.exit(sh.prettytb(fname=fn))
+        finally:
+            os.chdir(cwd)
         write_nb(nb, fn)
         print(f"{fn.name}: {time.time()-t0:.0f}s", flush=True)
 
-if __name__ == '__main__': main()
+if __name__ == '__main__':
+    main()

@@ -21,10 +21,12 @@ import torch
 from spiking_sae.data import get_data
 from spiking_sae.evaluation import quality
 from spiking_sae.analysis import latent_stats
-from spiking_sae.fast import FastSAE, keep_big_blocks
+from spiking_sae.fast import FastSAE
+from spiking_sae.engines import keep_big_blocks
 from spiking_sae.recipes import PRESETS, sweep_table
 from spiking_sae.time_loss import per_step_mse
-from spiking_sae.train import TrainConfig, fit
+from spiking_sae.config import TrainConfig
+from spiking_sae.train import fit
 
 FASHION = '/usr/share/datasets/fashion-mnist'
 B50 = dict(batch_size=50) # shorthand for the small-batch variants
@@ -110,9 +112,11 @@ def main(stages, out:Path, fashion_dir:str, only=None):
         recs = db.setdefault(s, dict(data=stage['data'], epochs=stage['epochs'], base=stage['base'], records=[]))['records']
         trn, tst = load(stage, fashion_dir)
         for name, changes in stage['variants'].items():
-            if only and name not in only: continue
+            if only and name not in only:
+                continue
             for seed in stage['seeds']:
-                if any(r['variant'] == name and r['seed'] == seed for r in recs): continue
+                if any(r['variant'] == name and r['seed'] == seed for r in recs):
+                    continue
                 recs.append(run(stage, name, changes, seed, trn, tst))
                 out.write_text(json.dumps(db, indent=1))
                 print(s, name, seed, f"{recs[-1]['quality']['mse']:.5f}", f"{recs[-1]['wall_seconds']:.0f}s", flush=True)
@@ -129,9 +133,12 @@ if __name__ == '__main__':
     p.add_argument('--list', action='store_true', help="list the stages")
     a = p.parse_args()
     if a.list or not a.stages:
-        for k, s in STAGES.items(): print(k, s['data'], s['epochs'], 'epochs', len(s['variants']), 'variants ×', len(s['seeds']), 'seeds')
+        for k, s in STAGES.items():
+            print(k, s['data'], s['epochs'], 'epochs', len(s['variants']), 'variants ×', len(s['seeds']), 'seeds')
     else:
-        if unknown := [s for s in a.stages if s not in STAGES]: p.error(f"unknown stage(s) {unknown}: choose from {list(STAGES)}")
-        if a.threads: torch.set_num_threads(a.threads)
+        if unknown := [s for s in a.stages if s not in STAGES]:
+            p.error(f"unknown stage(s) {unknown}: choose from {list(STAGES)}")
+        if a.threads:
+            torch.set_num_threads(a.threads)
         keep_big_blocks()
         main(a.stages, a.out, a.fashion_dir, a.only)
