@@ -13,8 +13,7 @@ from .evaluation import eval_mode, quality, baselines
 from .time_loss import per_step_mse
 
 # %% auto #0
-__all__ = ['SWEEP_STEPS', 'RESULT_ROWS', 'firing_rates', 'latent_spikes', 'latent_stats', 'rebuild', 'steps_sweep', 'TwinAE',
-           'report', 'results_table']
+__all__ = ['SWEEP_STEPS', 'firing_rates', 'latent_spikes', 'latent_stats', 'rebuild', 'steps_sweep', 'TwinAE', 'report']
 
 # %% ../nbs/08_analysis.ipynb #35ea9a46
 @torch.no_grad()
@@ -69,8 +68,7 @@ def _unspike(seq:nn.Sequential) -> nn.Sequential:
         if isinstance(m, snn.Leaky):
             seq[i] = nn.Identity() if float(m.threshold) >= OUT_THRESHOLD else nn.ReLU()
     return seq
-
-# %% ../nbs/08_analysis.ipynb #9a1e642f
+#| export
 class TwinAE(nn.Module):
     "`SAE`'s layers, ReLUs instead of spiking neurons: one pass, a continuous latent of `latent_dim` numbers"
     def __init__(self, latent_dim:int=32, # number of latent (continuous) units
@@ -105,26 +103,3 @@ def report(model:SAE, test:ImageSet,
     if steps is not None:
         r['steps_sweep'] = steps_sweep(model, test, steps, bs)
     return r
-
-# %% ../nbs/08_analysis.ipynb #9415f1c8
-RESULT_ROWS = {'zeros': 'predict zeros', 'mean': 'predict the mean training image',
-               'pca': 'PCA, 32 components', 'twin': 'non-spiking twin, better recipe (20 epochs)',
-               'tutorial': 'SAE, tutorial preset (10 epochs)',
-               'better': 'SAE, better preset (20 epochs; the first shipped recipe)',
-               'best': 'SAE, best preset (20 epochs; the default)'}
-
-def _cells(q:dict|None) -> str:
-    "MSE, PSNR and SSIM of one `quality` dict, or 'not run'"
-    if q is None:
-        return 'not run | | '
-    return f"{q['mse']:.4f} | {q['psnr_clamped']:.2f} | {q['ssim_clamped']:.3f}"
-
-def results_table(results:dict # data set -> row key of `RESULT_ROWS` -> `quality` dict, or `None` if not run
-                 ) -> str:
-    "A markdown table: one row per model, MSE (raw output), PSNR and SSIM (clamped to [0,1]) per data set"
-    names = list(results)
-    head = ['| model | ' + ' | '.join(f'{n}: MSE | PSNR (dB) | SSIM' for n in names) + ' |',
-            '|---|' + '---:|' * 3 * len(names)]
-    rows = [f'| {label} | ' + ' | '.join(_cells(results[n].get(k)) for n in names) + ' |'
-            for k, label in RESULT_ROWS.items()]
-    return '\n'.join(head + rows)

@@ -9,11 +9,12 @@ import torch, torch.nn as nn
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 from .idx import find_idx, load_idx
-from .data import ImageSet, get_data, sample_dir, torchvision_raw, tutorial_tfms, resolve_dataset
+from .data import ImageSet, sample_dir, tutorial_tfms
+from .datasets import get_data, torchvision_raw, resolve_dataset
 from .model import SAE
 from .config import TrainConfig
-from .precision import PRECISIONS, autocast_for, get_device, grad_scaler
-from .train import Run, make_optimizer, train_step, train_epoch
+from .precision import PRECISIONS, autocast_for, get_device, grad_scaler, precision_step
+from .train import Run, final_step_loss, make_optimizer, train_step, train_epoch
 from .fast import FastSAE, triton_works
 from .engines import engine, tune_cpu_allocator
 
@@ -174,7 +175,9 @@ def _variants(device, num_steps, x, kernel, precisions, compile) -> dict:
                 m = build(**base.config).to(device)
                 m.load_state_dict(base.state_dict())
                 opt, scaler = make_optimizer(m, TUTORIAL), grad_scaler(device, prec)
-                out[variant(name, prec, comp)] = (m, lambda m=m, o=opt, p=prec, s=scaler: train_step(m, o, x, precision=p, scaler=s))
+                def step(m=m, o=opt, p=prec, s=scaler):
+                    return precision_step(m, o, x, final_step_loss, precision=p, scaler=s)
+                out[variant(name, prec, comp)] = (m, step)
     return out
 
 @torch.no_grad()

@@ -53,16 +53,10 @@ def _add_config_args(p):
     for f in fields(TrainConfig):
         flag, value = '--' + f.name.replace('_', '-'), getattr(preset, f.name)
         shown = ' '.join(map(str, value)) if f.name == 'channels' else value
-        kw = dict(help=f"{f.metadata['help']} (preset {DEFAULT_PRESET!r}: {shown})")
-        if f.name == 'channels':
-            kw.update(type=int, nargs=3, metavar='C')
-        elif isinstance(value, bool):
-            kw.update(action=argparse.BooleanOptionalAction)
-        elif f.name in CHOICES:
-            kw.update(choices=CHOICES[f.name], type=type(value))
-        else:
-            kw.update(type=type(value))
-        p.add_argument(flag, **kw)
+        kw = (dict(type=int, nargs=3, metavar='C') if f.name == 'channels' else
+              dict(action=argparse.BooleanOptionalAction) if isinstance(value, bool) else
+              dict(type=type(value), choices=CHOICES.get(f.name)))
+        p.add_argument(flag, help=f"{f.metadata['help']} (preset {DEFAULT_PRESET!r}: {shown})", **kw)
 
 # %% ../nbs/12_cli.ipynb #3b92faf5
 class _Parser(argparse.ArgumentParser):
@@ -173,7 +167,7 @@ def train_cmd(args):
 
 def _train(args, device):
     "`train_cmd` in this process, on `device`"
-    from spiking_sae.data import get_data
+    from spiking_sae.datasets import get_data
     from spiking_sae.distributed import check_shares, local_first, world
     from spiking_sae.precision import get_device
     from spiking_sae.runs import train_in
@@ -211,7 +205,7 @@ def _model(args):
 
 def _test(args, model, split='test'):
     "The split of the data the options name, sized for `model`, on its device"
-    from spiking_sae.data import get_split
+    from spiking_sae.datasets import get_split
     data = get_split(args.dataset, args.data_dir, split, model.config['input_size'],
                      in_channels=model.config['in_channels'], test_fraction=args.test_fraction)
     if split == 'test':
@@ -256,7 +250,7 @@ def encode_cmd(args):
     model = _model(args)
     c = model.config
     if args.images:
-        from spiking_sae.data import image_tfms # the same transform as the data sets: any size, any colour
+        from spiking_sae.datasets import image_tfms # the same transform as the data sets: any size, any colour
         from spiking_sae.folders import load_images
         x = load_images([Path(p) for p in args.images], image_tfms(c['input_size'], c['in_channels']))
         source = f"{len(args.images)} image files"

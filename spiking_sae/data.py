@@ -4,21 +4,15 @@
 
 # %% ../nbs/00_data.ipynb #c88887bd
 from __future__ import annotations
-import os
 from importlib import resources
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
-
-import numpy as np, torch
+import torch
 from PIL import Image
-from .idx import IDX_FILES, find_idx, load_idx
-from .folders import read_folder
-from .config import DATASETS
 
 # %% auto #0
-__all__ = ['TV_DATASETS', 'SYSTEM_DATA', 'sample_dir', 'show_grid', 'tutorial_tfms', 'eight_bit', 'image_tfms', 'transform_once',
-           'ImageSet', 'default_root', 'torchvision_raw', 'system_dir', 'resolve_dataset', 'get_split', 'get_data']
+__all__ = ['sample_dir', 'show_grid', 'tutorial_tfms', 'transform_once', 'ImageSet']
 
 # %% ../nbs/00_data.ipynb #5699427c
 def sample_dir() -> Path:
@@ -53,25 +47,6 @@ def tutorial_tfms(input_size:int=32): # side of the square image the model sees
     return transforms.Compose([transforms.Resize((input_size, input_size)), transforms.Grayscale(),
                                transforms.ToTensor(), transforms.Normalize((0,), (1,))])
 
-# %% ../nbs/00_data.ipynb #10e5717b
-def eight_bit(im:Image.Image) -> Image.Image:
-    "`im` with 8-bit values: 16-bit and 32-bit integer images scaled from 0–65535, float ones from [0, 1]"
-    if im.mode not in ('I', 'F') and not im.mode.startswith('I;16'):
-        return im
-    a = np.asarray(im, dtype=np.float64) * (255 / 65535 if im.mode != 'F' else 255)
-    return Image.fromarray(a.clip(0, 255).round().astype(np.uint8))
-
-def image_tfms(input_size:int=32, # side of the square image the model sees
-               in_channels:int=1 # 1: grey (the tutorial's), 3: colour (RGB)
-              ):
-    "Any image to `(in_channels, S, S)` in [0, 1]: grey or RGB, shorter side resized to S, the centre kept"
-    if in_channels not in (1, 3):
-        raise ValueError(f"in_channels must be 1 (grey) or 3 (colour, RGB) for images, got {in_channels!r}")
-    mode = 'L' if in_channels == 1 else 'RGB'
-    from torchvision import transforms
-    return transforms.Compose([transforms.Lambda(lambda im: eight_bit(im).convert(mode)), transforms.Resize(input_size),
-                               transforms.CenterCrop(input_size), transforms.ToTensor()])
-
 # %% ../nbs/00_data.ipynb #d4d94aa7
 def transform_once(images:torch.Tensor, # uint8 images `(N, H, W)`, or `(N, H, W, 3)` in colour
                    tfm # a torchvision transform taking a PIL image
@@ -89,14 +64,11 @@ class ImageSet:
     split: str # 'train' or 'test'
     origin: str # where the images came from, in words, without the split
     names: ClassVar[tuple] = ('sample', 'mnist', 'fashion-mnist', 'kmnist', 'cifar10', 'idx', 'folder') # `dataset`s
-
     def __post_init__(self):
-        "Refuse a `dataset` or a `split` that is not one of the known names"
         if self.dataset not in self.names:
             raise ValueError(f"dataset {self.dataset!r} is not one of {self.names}")
         if self.split not in ('train', 'test'):
             raise ValueError(f"split {self.split!r} is not 'train' or 'test'")
-
     @property
     def source(self) -> str:
         "`origin, split`: the line that runs and checkpoints record as `data_source`"
@@ -108,121 +80,16 @@ class ImageSet:
     def subset(self, n:int):
         return replace(self, x=self.x[:n], y=self.y[:n])
 
-    def batches(self, bs:int, # batch size; the last batch may be smaller
-                shuffle:bool=False, # draw a random order with `generator`
-                generator:torch.Generator|None=None,
-                order:torch.Tensor|None=None, # an explicit order of indices (overrides `shuffle`)
-                start:int=0 # first batch to yield, to carry on an interrupted epoch
-               ):
-        "Yield `(x, y)` batches of size `bs`, in order, shuffled, or in a given `order`"
-        if order is None:
-            order = torch.randperm(len(self), generator=generator) if shuffle else torch.arange(len(self))
-        for i in range(start*bs, len(self), bs):
-            j = order[i:i+bs].to(self.x.device)
-            yield self.x[j], self.y[j]
+# %% ../nbs/00_data.ipynb #871ebbdb
+def _batches(self:ImageSet, bs:int, # batch size; the last batch may be smaller
+            shuffle:bool=False, generator:torch.Generator|None=None, # a random order, drawn with `generator`
+            order:torch.Tensor|None=None # an explicit order of indices (overrides `shuffle`)
+           ):
+    "Yield `(x, y)` batches of size `bs`, in order, shuffled, or in a given `order`"
+    if order is None:
+        order = torch.randperm(len(self), generator=generator) if shuffle else torch.arange(len(self))
+    for i in range(0, len(order), bs):
+        j = order[i:i+bs].to(self.x.device)
+        yield self.x[j], self.y[j]
 
-# %% ../nbs/00_data.ipynb #9f2e5e02
-TV_DATASETS = {'mnist': 'MNIST', 'fashion-mnist': 'FashionMNIST', 'kmnist': 'KMNIST', # classes of torchvision.datasets
-               'cifar10': 'CIFAR10'} # CIFAR-10: colour photos (`in_channels=3`)
-
-# %% ../nbs/00_data.ipynb #a420782b
-def default_root() -> Path:
-    "Where torchvision downloads are cached: `$SPIKING_SAE_DATA` or `~/.cache/spiking_sae`"
-    return Path(os.environ.get('SPIKING_SAE_DATA', '~/.cache/spiking_sae')).expanduser()
-
-# %% ../nbs/00_data.ipynb #7fb2b507
-def torchvision_raw(name:str, # one of `TV_DATASETS`
-                    split:str='train', # 'train' or 'test'
-                    root=None, # download cache; `default_root()` if None
-                    download:bool=True # fetch the files when they are not cached
-                   ) -> tuple[torch.Tensor, torch.Tensor]:
-    "uint8 images `(N, H, W)` (`(N, H, W, 3)` in colour) and labels of a torchvision dataset, downloaded on first use"
-    root = Path(root or default_root())
-    from torchvision import datasets # here, not at the top: importing torchvision takes a second
-    try:
-        ds = getattr(datasets, TV_DATASETS[name])(root, train=split == 'train', download=download)
-    except (RuntimeError, OSError) as e: # OSError: CIFAR-10's download raises URLError itself
-        offline = ("Put the four IDX .gz files in a folder and pass data_dir=... (`--data-dir DIR`)"
-                   if name != 'cifar10' else f"Put cifar-10-python.tar.gz (www.cs.toronto.edu/~kriz/cifar.html) "
-                                             f"in {root}, or pass a folder of images: data_dir=... (`--data-dir DIR`)")
-        raise RuntimeError(f"could not get {name} through torchvision into {root} ({e}).\nOffline? {offline}, "
-                           "or use the embedded sample: dataset='sample' (`--dataset sample`).") from e
-    return torch.as_tensor(ds.data), torch.as_tensor(ds.targets, dtype=torch.int64)
-
-# %% ../nbs/00_data.ipynb #f618fae0
-SYSTEM_DATA = Path('/usr/share/datasets') # where Debian's dataset-* packages put IDX files
-
-def system_dir(name:str # one of `TV_DATASETS`
-              ) -> Path|None:
-    "The folder of `name`'s IDX files installed by a system package, if there is one"
-    try:
-        return Path(find_idx(SYSTEM_DATA/name, 'test')[0]).parent
-    except FileNotFoundError:
-        return None
-
-# %% ../nbs/00_data.ipynb #e32569ae
-def _holds_idx(data_dir) -> bool:
-    "Whether the folder `data_dir` holds any of the IDX files (else it is read as a folder of images)"
-    d = Path(data_dir).expanduser()
-    return any((d/n).is_file() or (d/f'{n}.gz').is_file() for ns in IDX_FILES.values() for n in ns)
-
-def _raw_split(dataset, data_dir, split, root):
-    "uint8 images, labels, the `ImageSet.dataset` name and the origin of `split` from the chosen source"
-    if data_dir is not None:
-        return (*load_idx(data_dir, split), 'idx', f"IDX files in {Path(data_dir).expanduser()}")
-    if dataset == 'sample':
-        origin = "embedded MNIST sample (4,000 train / 1,000 test digits)"
-        return (*load_idx(sample_dir(), split), 'sample', origin)
-    if (d := system_dir(dataset)) is not None:
-        return (*load_idx(d, split), dataset, f"{dataset} (IDX files installed in {d})")
-    root = Path(root or default_root())
-    return (*torchvision_raw(dataset, split, root), dataset, f"{dataset} (torchvision, {root})")
-
-# %% ../nbs/00_data.ipynb #a3a36886
-def _mnist_available(root) -> bool:
-    "Is MNIST installed, or can torchvision give it to us (cached, or downloadable now)?"
-    if system_dir('mnist') is not None:
-        return True
-    try:
-        torchvision_raw('mnist', 'test', root)
-        return True
-    except RuntimeError:
-        return False
-
-# %% ../nbs/00_data.ipynb #72c6b0b1
-def resolve_dataset(dataset:str='auto', data_dir=None, root=None) -> str:
-    "The dataset `get_data` will use: 'auto' is 'mnist' when torchvision has or can get it, else 'sample'"
-    if dataset not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}: choose one of {', '.join(DATASETS)}, "
-                         "or pass data_dir")
-    if dataset == 'auto' and data_dir is None:
-        return 'mnist' if _mnist_available(root) else 'sample'
-    return dataset
-
-# %% ../nbs/00_data.ipynb #65bfc051
-def get_split(dataset:str='auto', # 'auto', 'sample', 'mnist', 'fashion-mnist', 'kmnist' or 'cifar10'
-              data_dir=None, # a folder of IDX files or of images; overrides `dataset`
-              split:str='test', # 'train' or 'test'
-              input_size:int=32, # side the images are resized to
-              root=None, # torchvision download cache; `default_root()` if None
-              in_channels:int|None=None, # 1: grey, 3: colour (RGB); None: 3 for CIFAR-10, else 1
-              test_fraction:float=0.2 # share of an image folder without train/ and test/ kept for testing
-             ) -> ImageSet:
-    "One split as an `ImageSet`, every image transformed once with `image_tfms(input_size, in_channels)`"
-    dataset = resolve_dataset(dataset, data_dir, root)
-    if in_channels is None:
-        in_channels = 3 if dataset == 'cifar10' and data_dir is None else 1
-    tfm = image_tfms(input_size, in_channels)
-    if data_dir is not None and not _holds_idx(data_dir):
-        x, y, origin = read_folder(data_dir, tfm, split, test_fraction)
-        return ImageSet(x, y, 'folder', split, origin)
-    x, y, name, origin = _raw_split(dataset, data_dir, split, root)
-    return ImageSet(transform_once(x, tfm), y, name, split, origin)
-
-# %% ../nbs/00_data.ipynb #87fef99a
-def get_data(dataset:str='auto', data_dir=None, input_size:int=32, root=None, in_channels:int|None=None,
-             test_fraction:float=0.2) -> tuple[ImageSet, ImageSet]:
-    "Train and test `ImageSet`s (arguments as in `get_split`)"
-    dataset = resolve_dataset(dataset, data_dir, root)
-    return tuple(get_split(dataset, data_dir, s, input_size, root, in_channels, test_fraction)
-                 for s in ('train', 'test'))
+ImageSet.batches = _batches # a method of `ImageSet`

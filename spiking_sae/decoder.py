@@ -54,13 +54,9 @@ class Decoder(nn.Sequential):
                          nn.ConvTranspose2d(c[2], out_channels, 3, padding=1, stride=2, output_padding=1),
                          lif(beta=READOUTS[readout] or beta, threshold=OUT_THRESHOLD, slope=slope,
                              output=True))
-
     @property
-    def out_conv(self) -> nn.ConvTranspose2d:
-        "The transposed convolution into the output neurons"
+    def out_conv(self) -> nn.ConvTranspose2d: # the transposed convolution into the output neurons
         return self[-2]
-
     @property
-    def out_lif(self) -> nn.Module:
-        "The output neurons, which never fire: their membrane is the image"
+    def out_lif(self) -> nn.Module: # the output neurons, which never fire: their membrane is the image
         return self[-1]

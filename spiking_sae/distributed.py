@@ -8,11 +8,12 @@ import contextlib, gc, inspect, os
 import torch, torch.nn as nn
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
+from .train import LOSSES, make_optimizer
 
 # %% auto #0
 __all__ = ['summed', 'world', 'launched', 'process_group', 'shard', 'shared_loss', 'batch_loss_sum', 'check_shares',
-           'any_process', 'barrier', 'together', 'local_first', 'Summed', 'global_batch_norm', 'GlobalBatchNorm2d',
-           'global_batchnorm', 'data_parallel']
+           'any_process', 'barrier', 'together', 'local_first', 'Summed', 'global_batch_norm', 'update_running_stats',
+           'GlobalBatchNorm2d', 'global_batchnorm', 'data_parallel', 'across_processes']
 
 # %% ../nbs/16_distributed.ipynb #d12dcca9
 def world() -> tuple[int, int]:
@@ -153,6 +154,18 @@ def global_batch_norm(x:torch.Tensor, # `(N, C, H, W)`: this process's share
     out = d * torch.rsqrt(var + eps).view(shape) * weight.view(shape) + bias.view(shape)
     return out.to(x.dtype), mean.detach(), (var * (n / (n - 1)).to(xf.dtype)).detach()
 
+# %% ../nbs/16_distributed.ipynb #143131b2
+@torch.no_grad()
+def update_running_stats(bn:nn.BatchNorm2d, mean, var, # per-step batch means and unbiased variances `(S, C)`
+                         T:int # number of steps; step t uses row t % S
+                        ):
+    "Apply to `bn`'s running statistics the T momentum updates that T training-mode calls would"
+    for t in range(T):
+        bn.num_batches_tracked += 1
+        f = bn.momentum if bn.momentum is not None else 1 / float(bn.num_batches_tracked)
+        bn.running_mean.mul_(1 - f).add_(mean[t % len(mean)], alpha=f)
+        bn.running_var.mul_(1 - f).add_(var[t % len(var)], alpha=f)
+
 # %% ../nbs/16_distributed.ipynb #8ea30567
 class GlobalBatchNorm2d(nn.BatchNorm2d):
     "`nn.BatchNorm2d` that, when training across processes, normalises by the statistics of all of them"
@@ -160,11 +173,7 @@ class GlobalBatchNorm2d(nn.BatchNorm2d):
         if not self.training or world()[1] == 1:
             return super().forward(x)
         out, mean, var = global_batch_norm(x, self.weight, self.bias, self.eps)
-        with torch.no_grad():
-            self.num_batches_tracked += 1
-            f = self.momentum if self.momentum is not None else 1 / float(self.num_batches_tracked)
-            self.running_mean.mul_(1 - f).add_(mean, alpha=f)
-            self.running_var.mul_(1 - f).add_(var, alpha=f)
+        update_running_stats(self, mean[None], var[None], 1)
         return out
 
 def global_batchnorm(model:nn.Module) -> nn.Module:
@@ -187,3 +196,17 @@ def data_parallel(model:nn.Module, device) -> nn.Module:
     new = 'forward_sync_buffers' in inspect.signature(DistributedDataParallel).parameters # its name in PyTorch 2.14
     quiet = {'forward_sync_buffers': False} if new else {'broadcast_buffers': False}
     return DistributedDataParallel(model, device_ids=[device] if device.type == 'cuda' else None, **quiet)
+
+# %% ../nbs/16_distributed.ipynb #5e8a1f03
+def across_processes(run):
+    "`run` trained by every process of a `torchrun` launch, each on its share of every batch; in one process, `run`"
+    if world()[1] == 1:
+        return run
+    global_batchnorm(run.model) # whole-batch BatchNorm across processes
+    run.opt = make_optimizer(run.model, run.cfg) # for the new layers' parameters; no step was taken yet
+    net, update = data_parallel(run.model, run.device), run.update
+    def step(x):
+        loss = update(net, run.opt, shard(x), shared_loss(LOSSES[run.cfg.loss], len(x)))
+        return batch_loss_sum(loss.detach(), len(x))
+    run.step, run.state['net'] = step, net
+    return run

@@ -9,15 +9,15 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import snntorch as snn
 from torch.nn.modules.batchnorm import _BatchNorm
 from .model import SAE, SAEOutput, check_input
-from .distributed import GlobalBatchNorm2d, global_batch_norm, world
+from .distributed import GlobalBatchNorm2d, global_batch_norm, update_running_stats, world
 try:
     import triton, triton.language as tl
 except Exception:
     triton = None # optional: only the CUDA scan uses it
 
 # %% auto #0
-__all__ = ['SAME_EVERY_STEP', 'atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'triton_works', 'update_running_stats',
-           'bn_over_time', 'per_step', 'never_fires', 'decayed_deconv', 'lif_consts', 'FastSAE']
+__all__ = ['SAME_EVERY_STEP', 'atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'triton_works', 'bn_over_time', 'per_step',
+           'never_fires', 'decayed_deconv', 'lif_consts', 'FastSAE']
 
 # %% ../nbs/09_fast.ipynb #35d569ba
 def atan_grad(u, # membranes `(B, T, ...)`
@@ -173,18 +173,6 @@ def triton_works(device) -> bool:
                               RuntimeWarning)
         _KERNEL_CHECKED[device] = why is None
     return _KERNEL_CHECKED[device]
-
-# %% ../nbs/09_fast.ipynb #143131b2
-@torch.no_grad()
-def update_running_stats(bn:nn.BatchNorm2d, mean, var, # per-step batch means and unbiased variances `(S, C)`
-                         T:int # number of steps; step t uses row t % S
-                        ):
-    "Apply to `bn`'s running statistics the T momentum updates that T training-mode calls would"
-    for t in range(T):
-        bn.num_batches_tracked += 1
-        f = bn.momentum if bn.momentum is not None else 1 / float(bn.num_batches_tracked)
-        bn.running_mean.mul_(1 - f).add_(mean[t % len(mean)], alpha=f)
-        bn.running_var.mul_(1 - f).add_(var[t % len(var)], alpha=f)
 
 # %% ../nbs/09_fast.ipynb #daab381a
 def bn_over_time(bn:nn.BatchNorm2d, h, # `(B·S, C, H, W)`, row b·S + s; S is 1 (same input every step) or T

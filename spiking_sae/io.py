@@ -10,10 +10,10 @@ from pathlib import Path
 from .config import MODEL_RULES, check_arch
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'WEIGHTS', 'CONFIG', 'MODEL_KEYS', 'RUN_KEYS', 'weights_dir', 'measured', 'atomic_write',
-           'load_checkpoint', 'checked', 'build_model', 'check_state', 'load_model', 'save_pretrained',
-           'pretrained_dir', 'read_config', 'from_pretrained', 'PretrainedIO', 'pretrained', 'open_model',
-           'spikes_file', 'save_spikes', 'export_pretrained']
+__all__ = ['PRETRAINED', 'WEIGHTS', 'CONFIG', 'MODEL_KEYS', 'RUN_KEYS', 'weights_dir', 'atomic_write', 'load_checkpoint',
+           'checked', 'build_model', 'check_state', 'load_model', 'save_pretrained', 'pretrained_dir', 'read_config',
+           'from_pretrained', 'PretrainedIO', 'pretrained', 'open_model', 'spikes_file', 'save_spikes',
+           'export_pretrained']
 
 # %% ../nbs/13_pretrained.ipynb #83902740
 PRETRAINED = {
@@ -31,16 +31,6 @@ def weights_dir(name:str # a key of `PRETRAINED`
     if name not in PRETRAINED:
         raise ValueError(f"there is no pretrained model {name!r}: choose one of {list(PRETRAINED)}")
     return Path(str(files('spiking_sae')/'weights'/name))
-
-# %% ../nbs/13_pretrained.ipynb #a9049c5d
-def measured(name:str # 'results', 'sweep', 'bench', 'precision' or 'profile'
-            ) -> dict:
-    "The measurements the docs show, as the scripts in `tools/` wrote them into `spiking_sae/results/`"
-    folder = files('spiking_sae')/'results'
-    if not (folder/f'{name}.json').is_file():
-        have = sorted(p.name.removesuffix('.json') for p in folder.iterdir() if p.name.endswith('.json'))
-        raise ValueError(f"there are no measured results {name!r}: choose one of {have}")
-    return json.loads((folder/f'{name}.json').read_text())
 
 # %% ../nbs/13_pretrained.ipynb #b2ff71ca
 _UMASK = os.umask(0o022) # read once

@@ -5,11 +5,12 @@
 # %% ../nbs/18_precision.ipynb #493c900d
 from __future__ import annotations
 import contextlib, warnings
+from functools import partial
 import torch
 from .config import check_field
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'get_device', 'cpu_has_bf16', 'autocast_for', 'grad_scaler']
+__all__ = ['PRECISIONS', 'get_device', 'cpu_has_bf16', 'autocast_for', 'grad_scaler', 'precision_step', 'with_precision']
 
 # %% ../nbs/18_precision.ipynb #49437b66
 def get_device(device=None # 'cpu', 'cuda', 'cuda:1' ..., or None for CUDA when present
@@ -56,3 +57,30 @@ def grad_scaler(device, precision:str):
     "The gradient scaler `precision` needs on `device`: a `torch.amp.GradScaler` for fp16, else None"
     autocast_for(device, precision)
     return torch.amp.GradScaler(torch.device(device).type) if precision == 'fp16' else None
+
+# %% ../nbs/18_precision.ipynb #83d76938
+def precision_step(model, opt, x, loss_fn, # as for `train.train_step`
+                   precision:str='fp32', # 'fp32', or 'bf16' / 'fp16' mixed precision (`autocast_for`)
+                   scaler=None # a `torch.amp.GradScaler`, which fp16 needs
+                  ) -> torch.Tensor:
+    "`train_step` in `precision`: the forward pass under autocast, the loss scaled for fp16; the loss"
+    with autocast_for(x.device, precision):
+        loss = loss_fn(model, x)
+    opt.zero_grad(set_to_none=True)
+    if scaler is None:
+        loss.backward()
+        opt.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+    return loss
+
+def with_precision(run):
+    "`run` taking its steps in its config's precision (`precision_step`), fp16's gradient scaler in `run.state`"
+    precision = run.cfg.precision
+    scaler = grad_scaler(run.device, precision) # refuses fp16 off CUDA
+    if precision != 'fp32':
+        run.update = partial(precision_step, precision=precision, scaler=scaler)
+        run.state['scaler'] = scaler
+    return run

@@ -14,7 +14,8 @@ from .evaluation import save_grid
 from .config import TrainConfig
 from .precision import get_device
 from .io import atomic_write, check_state, checked, load_checkpoint
-from .train import Run, TrainingStopped, train_run, plot_losses
+from .train import Run, TrainingStopped, plot_losses
+from .extend import train_run
 from .distributed import barrier, together, world
 try:
     import fcntl
@@ -42,8 +43,8 @@ def save_checkpoint(path, run:Run,
     "Write all of `run` to `path` atomically, an unfinished epoch included"
     ckpt = dict(model=run.model.state_dict(), optimizer=run.opt.state_dict(), model_config=run.model.config,
                 train_config=asdict(run.cfg), epoch=len(run.history), history=run.history, data=data,
-                rng=rng_state(run.gen), partial=run.partial,
-                scaler=run.scaler.state_dict() if run.scaler is not None else None)
+                rng=rng_state(run.gen), partial=run.state.get('partial'),
+                scaler=run.state['scaler'].state_dict() if run.state.get('scaler') is not None else None)
     atomic_write(Path(path), lambda p: torch.save(ckpt, p))
 
 # %% ../nbs/11_runs.ipynb #58f71b3c
@@ -200,14 +201,14 @@ def _take_up(run:Run, ckpt:dict, n:int):
                 raise ValueError(f"optimizer state {k} is shaped {tuple(t.shape)}, "
                                  f"its weights {tuple(p.shape)}")
     set_rng_state(ckpt['rng'], run.gen)
-    if run.scaler is not None and ckpt.get('scaler'):
-        run.scaler.load_state_dict(ckpt['scaler'])
+    if run.state.get('scaler') is not None and ckpt.get('scaler'):
+        run.state['scaler'].load_state_dict(ckpt['scaler'])
     history, p = list(ckpt['history']), ckpt['partial']
     if len(history) != ckpt['epoch'] or not all('test_mse' in h for h in history):
         raise ValueError(f"its history does not hold its {ckpt['epoch']} epochs")
-    if p is not None and not (tuple(p['order'].shape) == (n,) and 0 <= p['batches_done'] < run.batches(n)):
+    if p is not None and not (tuple(p['order'].shape) == (n,) and 0 <= p['batches_done'] < run.per_epoch(n)):
         raise ValueError("its unfinished epoch does not fit the training set")
-    run.history, run.partial = history, p
+    run.history, run.state['partial'] = history, p
 
 # %% ../nbs/11_runs.ipynb #bc3ed0d2
 def resume_run(path, cfg:TrainConfig, data:dict, device=None, cls=SAE) -> Run:
@@ -236,9 +237,9 @@ def _interrupted(out:Path, run:Run, data:dict, signum:int) -> TrainingInterrupte
         save_checkpoint(out/'checkpoint.pt', run, data)
     barrier() # across processes, the others wait for the checkpoint, so that what they say below is true
     where = f"after epoch {len(run.history)}"
-    if run.partial is not None:
-        where = (f"in epoch {len(run.history) + 1} after batch {run.partial['batches_done']} "
-                 f"of {run.batches(data['train_images'])}")
+    if run.state.get('partial') is not None:
+        where = (f"in epoch {len(run.history) + 1} after batch {run.state['partial']['batches_done']} "
+                 f"of {run.per_epoch(data['train_images'])}")
     return TrainingInterrupted(f"training interrupted by {signal.Signals(signum).name} {where}: "
                                f"checkpoint written to {out/'checkpoint.pt'}; "
                                f"carry on with `spiking-sae train --resume --out {out}` "

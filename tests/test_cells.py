@@ -2,6 +2,7 @@
 check before any work (Colab's "Run all" runs it on a CPU runtime too), and every module a notebook or the
 library imports comes with what its install cell installs (the notebooks also run where the environment holds
 more: `tools/colab_check.py`)."""
+
 import ast, configparser, re, sys
 from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 from pathlib import Path
@@ -12,22 +13,30 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).parent.parent
-sys.path.insert(0, str(ROOT/'tools'))
+sys.path.insert(0, str(ROOT / 'tools'))
 import colab_check
 
 NBS = colab_check.notebooks(ROOT)
 CUDA_CHECKS = {'torch.cuda.is_available', 'torch.cuda.device_count'}
 
-def code(src:str) -> ast.Module:
+
+def code(src: str) -> ast.Module:
     "A cell's code, IPython's `!` and `%` lines as `pass`"
-    return ast.parse('\n'.join('pass' if re.match(r'\s*[!%]', l) else l for l in src.splitlines()))
+    return ast.parse('\n'.join('pass' if re.match(r'\s*[!%]', line) else line for line in src.splitlines()))
+
 
 def _quiet(stmts) -> bool:
     "Whether `stmts` only print or pass"
-    return all(isinstance(s, ast.Pass) or isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
-               and ast.unparse(s.value.func) == 'print' for s in stmts)
+    return all(
+        isinstance(s, ast.Pass)
+        or isinstance(s, ast.Expr)
+        and isinstance(s.value, ast.Call)
+        and ast.unparse(s.value.func) == 'print'
+        for s in stmts
+    )
 
-def cuda_guard_problem(src:str) -> str:
+
+def cuda_guard_problem(src: str) -> str:
     "Why a `#| cuda` cell may do work without CUDA: '' when its whole body sits behind a CUDA check"
     body = code(src).body
     if len(body) != 1 or not isinstance(body[0], ast.If):
@@ -35,9 +44,13 @@ def cuda_guard_problem(src:str) -> str:
     test, neg = body[0].test, False
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         test, neg = test.operand, True
-    if isinstance(test, ast.Compare): # torch.cuda.device_count() >= 2: at least one GPU
+    if isinstance(test, ast.Compare):  # torch.cuda.device_count() >= 2: at least one GPU
         op, right = test.ops[0], test.comparators[0]
-        at_least = right.value + isinstance(op, ast.Gt) if isinstance(right, ast.Constant) and isinstance(right.value, int) else 0
+        at_least = (
+            right.value + isinstance(op, ast.Gt)
+            if isinstance(right, ast.Constant) and isinstance(right.value, int)
+            else 0
+        )
         if len(test.ops) != 1 or not isinstance(op, (ast.Gt, ast.GtE)) or at_least < 1:
             return f"its `if` tests `{ast.unparse(body[0].test)}`, which holds without a GPU"
         test = test.left
@@ -46,42 +59,66 @@ def cuda_guard_problem(src:str) -> str:
     no_cuda = body[0].body if neg else body[0].orelse
     return '' if _quiet(no_cuda) else "it works in its branch for a runtime without CUDA"
 
-def cuda_cells(nb:Path) -> dict:
+
+def cuda_cells(nb: Path) -> dict:
     "{cell index: source} of the notebook's `#| cuda` cells"
-    return {i: c.source for i, c in enumerate(read_nb(nb).cells)
-            if c.cell_type == 'code' and 'cuda' in extract_directives(c, remove=False)}
+    return {
+        i: c.source
+        for i, c in enumerate(read_nb(nb).cells)
+        if c.cell_type == 'code' and 'cuda' in extract_directives(c, remove=False)
+    }
+
 
 def test_cuda_cells_exist():
     assert sum(len(cuda_cells(nb)) for nb in NBS) >= 5, "no `#| cuda` cells found: does cuda_cells still see the flag?"
+
 
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
 def test_cuda_cells_guard_themselves(nb):
     bad = {i: p for i, s in cuda_cells(nb).items() if (p := cuda_guard_problem(s))}
     assert not bad, f"{nb.name}: `#| cuda` cells that would run on a CPU runtime: {bad}"
 
-@pytest.mark.parametrize('src', [
-    "#| cuda\nif ctrn is not None:\n    fit(cfg, ctrn, ctst)",                 # 15_own_data's, before issue 23
-    "#| cuda\nx = 1\nif torch.cuda.is_available(): fit(cfg, trn, tst)",          # work before the check
-    "#| cuda\nif not torch.cuda.is_available(): fit(cfg, trn, tst)\nelse: pass",  # work where there is no CUDA
-    "#| cuda\nif torch.cuda.is_available() or True: fit(cfg, trn, tst)",
-    "#| cuda\nif torch.cuda.device_count() < 2: fit(cfg, trn, tst)",           # holds where there is none
-    "#| cuda\nif torch.cuda.device_count() >= 0: fit(cfg, trn, tst)",
-    "#| cuda\nif torch.cuda.is_available() == False: fit(cfg, trn, tst)"])
+
+@pytest.mark.parametrize(
+    'src',
+    [
+        "#| cuda\nif ctrn is not None:\n    fit(cfg, ctrn, ctst)",  # 15_own_data's, before issue 23
+        "#| cuda\nx = 1\nif torch.cuda.is_available(): fit(cfg, trn, tst)",  # work before the check
+        "#| cuda\nif not torch.cuda.is_available(): fit(cfg, trn, tst)\nelse: pass",  # work where there is no CUDA
+        "#| cuda\nif torch.cuda.is_available() or True: fit(cfg, trn, tst)",
+        "#| cuda\nif torch.cuda.device_count() < 2: fit(cfg, trn, tst)",  # holds where there is none
+        "#| cuda\nif torch.cuda.device_count() >= 0: fit(cfg, trn, tst)",
+        "#| cuda\nif torch.cuda.is_available() == False: fit(cfg, trn, tst)",
+    ],
+)
 def test_unguarded_cuda_cells_are_found(src):
     assert cuda_guard_problem(src)
 
+
 def test_guarded_cuda_cells_pass():
-    for src in ('#| cuda\nif not torch.cuda.is_available(): print("skipped")\nelse: fit()',
-                '#| cuda\nif torch.cuda.device_count() >= 2: fit()', '#| cuda\nif torch.cuda.device_count() > 0: fit()',
-                '#| cuda\nif torch.cuda.is_available(): fit()'):
+    for src in (
+        '#| cuda\nif not torch.cuda.is_available(): print("skipped")\nelse: fit()',
+        '#| cuda\nif torch.cuda.device_count() >= 2: fit()',
+        '#| cuda\nif torch.cuda.device_count() > 0: fit()',
+        '#| cuda\nif torch.cuda.is_available(): fit()',
+    ):
         assert cuda_guard_problem(src) == '', src
 
-def imports(src:str) -> set:
-    "The top-level modules a piece of code imports (relative imports, and those tried under `except ImportError`, left out)"
+
+def imports(src: str) -> set:
+    ("The top-level modules a piece of code imports (relative imports, and those tried under `except "
+     "ImportError`, left out)")
     tree, names = code(src), set()
-    tried = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try)
-             and any(h.type is not None and ast.unparse(h.type) in ('ImportError', 'ModuleNotFoundError') for h in t.handlers)
-             for s in t.body for n in ast.walk(s)}
+    tried = {
+        id(n)
+        for t in ast.walk(tree)
+        if isinstance(t, ast.Try)
+        and any(
+            h.type is not None and ast.unparse(h.type) in ('ImportError', 'ModuleNotFoundError') for h in t.handlers
+        )
+        for s in t.body
+        for n in ast.walk(s)
+    }
     for n in ast.walk(tree):
         if id(n) in tried:
             continue
@@ -90,6 +127,7 @@ def imports(src:str) -> set:
         elif isinstance(n, ast.ImportFrom) and not n.level:
             names.add(n.module.split('.')[0])
     return names
+
 
 def closure(reqs) -> set:
     "The installed distributions that the requirements `reqs` bring, with what they require in turn"
@@ -102,35 +140,55 @@ def closure(reqs) -> set:
         try:
             dist = distribution(name)
         except PackageNotFoundError:
-            continue # not installed here: it cannot provide a module here either
+            continue  # not installed here: it cannot provide a module here either
         seen.add(name)
         todo += dist.requires or []
     return seen
+
 
 def providers() -> dict:
     "{module: its distributions} for everything installed"
     return {m: {canonicalize_name(d) for d in ds} for m, ds in packages_distributions().items()}
 
+
 REQUIREMENTS = configparser.ConfigParser()
-REQUIREMENTS.read(ROOT/'settings.ini')
+REQUIREMENTS.read(ROOT / 'settings.ini')
 REQUIREMENTS = REQUIREMENTS['DEFAULT']['requirements'].split()
-def missing(mods:set, reqs) -> list:
+
+
+def missing(mods: set, reqs) -> list:
     "The modules of `mods` that neither the standard library, the package nor `reqs` provide"
     have, by = closure(reqs), providers()
-    return sorted(m for m in mods if m not in sys.stdlib_module_names and m != 'spiking_sae' and not by.get(m, set()) & have)
+    return sorted(
+        m for m in mods if m not in sys.stdlib_module_names and m != 'spiking_sae' and not by.get(m, set()) & have
+    )
+
 
 @pytest.mark.parametrize('nb', NBS, ids=lambda p: p.stem)
 def test_notebook_imports_what_its_install_cell_brings(nb):
     mods = set().union(*(imports(c.source) for c in read_nb(nb).cells if c.cell_type == 'code'))
-    brought = [*REQUIREMENTS, *(a for a in colab_check.install_command(ROOT) if a != str(ROOT)), *colab_check.own_installs(nb),
-               *colab_check.JUPYTER, 'ipython'] # the kernel's IPython (named: ipykernel may not be installed here)
-    assert not missing(mods, brought), f"{nb.name} imports {missing(mods, brought)}, which its install cell does not bring"
+    brought = [
+        *REQUIREMENTS,
+        *(a for a in colab_check.install_command(ROOT) if a != str(ROOT)),
+        *colab_check.own_installs(nb),
+        *colab_check.JUPYTER,
+        'ipython',
+    ]  # the kernel's IPython (named: ipykernel may not be installed here)
+    assert not missing(mods, brought), (
+        f"{nb.name} imports {missing(mods, brought)}, which its install cell does not bring"
+    )
+
 
 def test_library_imports_what_it_requires():
-    mods = set().union(*(imports(p.read_text()) for p in (ROOT/'spiking_sae').glob('*.py')))
-    assert not missing(mods, REQUIREMENTS), f"the library imports {missing(mods, REQUIREMENTS)}, not in settings.ini's requirements"
+    mods = set().union(*(imports(p.read_text()) for p in (ROOT / 'spiking_sae').glob('*.py')))
+    assert not missing(mods, REQUIREMENTS), (
+        f"the library imports {missing(mods, REQUIREMENTS)}, not in settings.ini's requirements"
+    )
+
 
 def test_missing_imports_are_found():
     assert missing({'os', 'torch', 'skimage', 'spiking_sae'}, ['torch']) == ['skimage']
     assert missing({'skimage'}, ['scikit-image']) == []
-    assert imports("import a.b\nfrom c import d\nfrom . import e\ntry: import f\nexcept ImportError: import g\n!pip install h") == {'a', 'c', 'g'}
+    assert imports(
+        "import a.b\nfrom c import d\nfrom . import e\ntry: import f\nexcept ImportError: import g\n!pip install h"
+    ) == {'a', 'c', 'g'}

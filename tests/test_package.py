@@ -1,13 +1,41 @@
-"What `pip install` gives a user: the sample and pretrained weights in the wheel, the console script, and a library that needs no nbdev."
+"""What `pip install` gives a user: the sample and pretrained weights in the wheel, the console script, and a library \
+that needs no nbdev."""
+
 import subprocess, sys, zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-WEIGHTS = ['fashion-mnist/config.json', 'fashion-mnist/model.safetensors', 'mnist-sample/config.json', 'mnist-sample/model.safetensors']
-SAMPLE = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz', 'README.md']
+WEIGHTS = [
+    'fashion-mnist/config.json',
+    'fashion-mnist/model.safetensors',
+    'mnist-sample/config.json',
+    'mnist-sample/model.safetensors',
+]
+SAMPLE = [
+    'train-images-idx3-ubyte.gz',
+    'train-labels-idx1-ubyte.gz',
+    't10k-images-idx3-ubyte.gz',
+    't10k-labels-idx1-ubyte.gz',
+    'README.md',
+]
+
 
 def test_wheel_carries_sample_and_command(tmp_path):
-    subprocess.run([sys.executable, '-m', 'pip', 'wheel', str(ROOT), '--no-deps', '--no-build-isolation', '-q', '-w', str(tmp_path)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'pip',
+            'wheel',
+            str(ROOT),
+            '--no-deps',
+            '--no-build-isolation',
+            '-q',
+            '-w',
+            str(tmp_path),
+        ],
+        check=True,
+    )
     whl = zipfile.ZipFile(next(tmp_path.glob('spiking_sae-*.whl')))
     names = whl.namelist()
     for f in SAMPLE:
@@ -17,81 +45,108 @@ def test_wheel_carries_sample_and_command(tmp_path):
     meta = next(whl.read(n).decode() for n in names if n.endswith('METADATA'))
     entry = next(whl.read(n).decode() for n in names if n.endswith('entry_points.txt'))
     assert 'spiking-sae = spiking_sae.cli:main' in entry
-    runtime = [l for l in meta.splitlines() if l.startswith('Requires-Dist') and 'extra ==' not in l]
-    assert any('snntorch' in l for l in runtime) and not any(d in l for l in runtime for d in ('nbdev', 'fastcore', 'execnb'))
+    runtime = [line for line in meta.splitlines() if line.startswith('Requires-Dist') and 'extra ==' not in line]
+    assert any('snntorch' in line for line in runtime) and not any(
+        d in line for line in runtime for d in ('nbdev', 'fastcore', 'execnb')
+    )
+
 
 def test_library_runs_without_nbdev():
-    code = ("import sys; sys.modules.update(nbdev=None, fastcore=None, execnb=None)\n"
-            "import torch, spiking_sae.cli\nfrom spiking_sae.model import SAE\n"
-            "print(tuple(SAE()(torch.rand(2, 1, 32, 32)).shape))\n"
-            "import spiking_sae; print(spiking_sae.pretrained('mnist-sample', device='cpu').meta['dataset'])")
+    code = (
+        "import sys; sys.modules.update(nbdev=None, fastcore=None, execnb=None)\n"
+        "import torch, spiking_sae.cli\nfrom spiking_sae.model import SAE\n"
+        "print(tuple(SAE()(torch.rand(2, 1, 32, 32)).shape))\n"
+        "import spiking_sae; print(spiking_sae.pretrained('mnist-sample', device='cpu').meta['dataset'])"
+    )
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ['(2,', '1,', '32,', '32)', 'sample']
 
+
 def test_command_line_error_is_one_clear_line(tmp_path):
-    out = subprocess.run(['spiking-sae', 'eval', str(tmp_path/'missing.pt')], capture_output=True, text=True)
+    out = subprocess.run(['spiking-sae', 'eval', str(tmp_path / 'missing.pt')], capture_output=True, text=True)
     assert out.returncode == 1
-    assert out.stderr.strip().splitlines() == [f"spiking-sae eval: error: checkpoint {tmp_path/'missing.pt'} does not exist: pass the checkpoint.pt of a run directory"]
+    assert out.stderr.strip().splitlines() == [
+        f"spiking-sae eval: error: checkpoint {tmp_path / 'missing.pt'} does not exist: "
+        "pass the checkpoint.pt of a run directory"
+    ]
+
 
 def test_torch_hub_loads_a_pretrained_model_from_the_clone():
-    code = ("import torch\n"
-            f"m = torch.hub.load({str(ROOT)!r}, 'sae', source='local', pretrained='mnist-sample', device='cpu')\n"
-            f"new = torch.hub.load({str(ROOT)!r}, 'sae', source='local', engine='reference', latent_dim=16)\n"
-            "print(type(m).__name__, m.meta['dataset'], m.training, type(new).__name__, new.config['latent_dim'])")
+    code = (
+        "import torch\n"
+        f"m = torch.hub.load({str(ROOT)!r}, 'sae', source='local', pretrained='mnist-sample', device='cpu')\n"
+        f"new = torch.hub.load({str(ROOT)!r}, 'sae', source='local', engine='reference', latent_dim=16)\n"
+        "print(type(m).__name__, m.meta['dataset'], m.training, type(new).__name__, new.config['latent_dim'])"
+    )
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ['FastSAE', 'sample', 'False', 'SAE', '16']
+
 
 def test_shipped_weights_are_safetensors_without_pickle():
     import json
     from safetensors.torch import load_file
     from spiking_sae.model import SAE
+
     for name in ('fashion-mnist', 'mnist-sample'):
-        folder = ROOT/'spiking_sae'/'weights'/name
+        folder = ROOT / 'spiking_sae' / 'weights' / name
         assert sorted(p.name for p in folder.iterdir()) == ['config.json', 'model.safetensors']
-        config = {k: v for k, v in json.loads((folder/'config.json').read_text()).items() if k != 'meta'} # flat
-        weights, own = load_file(folder/'model.safetensors'), SAE(**config).state_dict()
+        config = {k: v for k, v in json.loads((folder / 'config.json').read_text()).items() if k != 'meta'}  # flat
+        weights, own = load_file(folder / 'model.safetensors'), SAE(**config).state_dict()
         assert {k: tuple(v.shape) for k, v in weights.items()} == {k: tuple(v.shape) for k, v in own.items()}
-    assert not list((ROOT/'spiking_sae'/'weights').glob('*.pt'))
+    assert not list((ROOT / 'spiking_sae' / 'weights').glob('*.pt'))
+
 
 def test_min_python_is_what_the_pinned_tools_and_torch_need():
     "settings.ini's min_python is the highest Python floor among the pinned dev tools and torch: what installs"
     import configparser, re
     from importlib.metadata import metadata
+
     cfg = configparser.ConfigParser()
-    cfg.read(ROOT/'settings.ini')
+    cfg.read(ROOT / 'settings.ini')
     cfg = cfg['DEFAULT']
     pinned = [r.split('==')[0] for r in cfg['dev_requirements'].split() if '==' in r] + ['torch']
-    floor = lambda p: tuple(map(int, re.search(r'>=\s*(\d+)\.(\d+)', metadata(p)['Requires-Python']).groups()))
+    def floor(p):
+        return tuple(map(int, re.search(r'>=\s*(\d+)\.(\d+)', metadata(p)['Requires-Python']).groups()))
     floors = {p: floor(p) for p in pinned}
     assert tuple(map(int, cfg['min_python'].split('.'))) == max(floors.values()), floors
 
+
 def test_imports_load_only_what_they_use():
-    "The command line's parser loads no torch (`spiking-sae --help` answers at once); the package loads nothing; no module loads torchvision, torchmetrics or pyplot before it needs them"
+    ("The command line's parser loads no torch (`spiking-sae --help` answers at once); the package loads nothing; "
+     "no module loads torchvision, torchmetrics or pyplot before it needs them")
     heavy = ('torch', 'torchvision', 'torchmetrics', 'matplotlib.pyplot', 'scipy', 'triton', 'snntorch')
-    for imports, allowed in (('spiking_sae, spiking_sae.cli, spiking_sae.config, spiking_sae.recipes, spiking_sae.engines', ()),
-                             ('spiking_sae.idx', ('torch',)), ('spiking_sae.cli; spiking_sae.cli.parser().parse_args(["train"])', ()),
-                             ('spiking_sae.model, spiking_sae.train, spiking_sae.runs, spiking_sae.io', ('torch', 'snntorch'))):
+    for imports, allowed in (
+        ('spiking_sae, spiking_sae.cli, spiking_sae.config, spiking_sae.recipes, spiking_sae.engines', ()),
+        ('spiking_sae.idx', ('torch',)),
+        ('spiking_sae.cli; spiking_sae.cli.parser().parse_args(["train"])', ()),
+        ('spiking_sae.model, spiking_sae.train, spiking_sae.runs, spiking_sae.io', ('torch', 'snntorch')),
+    ):
         code = f"import sys, {imports}\nprint(*sorted(m for m in {heavy!r} if m in sys.modules))"
         out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
         assert out.returncode == 0, out.stderr
         assert set(out.stdout.split()) <= set(allowed), f"importing {imports} loads {out.stdout.split()}"
 
+
 def test_what_builds_saves_and_what_saves_loads(tmp_path):
-    "One rule table for building, saving and loading: a 2-channel model round-trips; a model too wide to load does not build"
+    ("One rule table for building, saving and loading: a 2-channel model round-trips; a model too wide to load "
+     "does not build")
     import json, pytest, torch
     from spiking_sae.model import SAE
+
     two = SAE(in_channels=2, latent_dim=8).eval()
-    back = SAE.from_pretrained(two.save_pretrained(tmp_path/'two'))
+    back = SAE.from_pretrained(two.save_pretrained(tmp_path / 'two'))
     x = torch.rand(3, 2, 32, 32)
     with torch.no_grad():
         assert torch.equal(back(x), two(x))
     assert back.config == two.config and next(back.parameters()).device.type == 'cpu'
     with pytest.raises(ValueError, match='latent_dim must be an integer >= 1 and <= 65,536, got 70000'):
         SAE(latent_dim=70_000)
-    old = tmp_path/'old' # the layout of the first releases: {model_config, meta}
+    old = tmp_path / 'old'  # the layout of the first releases: {model_config, meta}
     two.save_pretrained(old, meta={'note': 'old layout'})
-    flat = json.loads((old/'config.json').read_text())
-    (old/'config.json').write_text(json.dumps(dict(model_config={k: v for k, v in flat.items() if k != 'meta'}, meta=flat['meta'])))
+    flat = json.loads((old / 'config.json').read_text())
+    (old / 'config.json').write_text(
+        json.dumps(dict(model_config={k: v for k, v in flat.items() if k != 'meta'}, meta=flat['meta']))
+    )
     assert SAE.from_pretrained(old).meta == {'note': 'old layout'}

@@ -7,6 +7,7 @@ at all). Which values are valid is written here from the issue's rules, not read
 can catch a rule the package gets wrong. The examples run the command's `main()` in this process, as the console
 script does (its exit code and what it writes to stderr, as the interpreter would report them), which spares each
 the import of torch; a few run as real processes, to show that the two agree."""
+
 import contextlib, io, json, subprocess, sys, tempfile, warnings
 from pathlib import Path
 import pytest
@@ -29,6 +30,7 @@ OPTIONS = {
     '--seed': (['0', '7', str(2**40)], ['-1', str(2**70), '0.5']),
 }
 
+
 @st.composite
 def command_lines(draw):
     "A base of valid options, some left out, and none to three of them given a value that must be refused"
@@ -38,17 +40,18 @@ def command_lines(draw):
         values[o] = draw(st.sampled_from(OPTIONS[o][1]))
     return values
 
-def in_process(args:list) -> tuple[int, str, str]:
+
+def in_process(args: list) -> tuple[int, str, str]:
     "Run `spiking-sae ARGS` as the console script does, in this process: exit code, stdout, stderr"
     out, err, argv = io.StringIO(), io.StringIO(), sys.argv
     sys.argv = ['spiking-sae', *args]
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), warnings.catch_warnings():
-            warnings.simplefilter('default') # shown once each, on stderr, as a new process shows them (not to pytest)
+            warnings.simplefilter('default')  # shown once each, on stderr, as a new process shows them (not to pytest)
             warnings.showwarning = lambda *w, **kw: sys.stderr.write(warnings.formatwarning(*w[:4]))
             try:
                 code = cli.main()
-            except SystemExit as e: # what the interpreter does with it: a message goes to stderr, with status 1
+            except SystemExit as e:  # what the interpreter does with it: a message goes to stderr, with status 1
                 code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
                 if isinstance(e.code, str):
                     print(e.code, file=sys.stderr)
@@ -56,22 +59,25 @@ def in_process(args:list) -> tuple[int, str, str]:
         sys.argv = argv
     return code, out.getvalue(), err.getvalue()
 
-def in_subprocess(args:list) -> tuple[int, str, str]:
+
+def in_subprocess(args: list) -> tuple[int, str, str]:
     "Run `spiking-sae ARGS` in a process of its own: exit code, stdout, stderr"
     res = subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=300)
     return res.returncode, res.stdout, res.stderr
 
-def train(values:dict, out:Path, run=in_process):
+
+def train(values: dict, out: Path, run=in_process):
     "Run `spiking-sae train` with `values` into `out`: return code, stdout, stderr"
     args = ['train', '--dataset', 'sample', '--device', 'cpu', '--quiet', '--out', str(out)]
     args += [a for o, v in values.items() for a in (o, v)]
     if '--limit' not in values:
-        args += ['--limit', '24']    # keep runs short
+        args += ['--limit', '24']  # keep runs short
     if '--epochs' not in values:
         args += ['--epochs', '1']
     if '--num-steps' not in values:
         args += ['--num-steps', '2']
     return run(args)
+
 
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(command_lines())
@@ -81,10 +87,12 @@ def train(values:dict, out:Path, run=in_process):
 @example({'--limit': '-5'}).via('the issue: trained on all but five images')
 def test_train_options_train_or_stop_with_one_line(values):
     with tempfile.TemporaryDirectory() as tmp:
-        check(values, *train(values, Path(tmp)/'run'))
+        check(values, *train(values, Path(tmp) / 'run'))
 
-def check(values:dict, code:int, out:str, err:str):
-    "Fail unless `spiking-sae train` with `values` trained on what was asked, or stopped with one line naming a wrong option"
+
+def check(values: dict, code: int, out: str, err: str):
+    ("Fail unless `spiking-sae train` with `values` trained on what was asked, or stopped with one line naming a "
+     "wrong option")
     bad = [o for o, v in values.items() if v not in OPTIONS[o][0]]
     assert 'Traceback' not in err, f"{values}: a traceback\n{err}"
     if code == 0:
@@ -92,7 +100,8 @@ def check(values:dict, code:int, out:str, err:str):
         limit = int(values.get('--limit', 24))
         assert json.loads(out)['train_images'] == limit, f"{values}: trained on other images than the {limit} asked for"
         return
-    lines = [l for l in err.splitlines() if l.strip() and not l.startswith('==> ')]  # `==> DATA:` notes are not errors
+    # `==> DATA:` notes are not errors
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith('==> ')]
     assert len(lines) == 1, f"{values}: exit {code} with {len(lines)} lines on stderr, not one:\n{err}"
     assert lines[0].startswith('spiking-sae train: error: '), f"{values}: {lines[0]}"
     if bad:
@@ -100,10 +109,13 @@ def check(values:dict, code:int, out:str, err:str):
     else:
         assert 'loss became' in lines[0], f"{values}: valid options refused: {lines[0]}"  # a learning rate of 1e30
 
+
 @pytest.mark.parametrize('values', [{}, {'--epochs': '0'}, {'--lr': 'fast'}, {'--lr': '1e30'}], ids=str)
 def test_a_real_process_says_the_same(values, tmp_path):
     "In a process of its own, the command exits with the same status and says the same as in this one"
-    real, here = train(values, tmp_path/'real', in_subprocess), train(values, tmp_path/'here')
+    real, here = train(values, tmp_path / 'real', in_subprocess), train(values, tmp_path / 'here')
     check(values, *real)
-    said = lambda r: (r[0], [l for l in r[2].splitlines() if not l.startswith('==> ')], json.loads(r[1])['train_images'] if r[0] == 0 else None)
+    def said(r):
+        return (r[0], [line for line in r[2].splitlines() if not line.startswith('==> ')],
+                json.loads(r[1])['train_images'] if r[0] == 0 else None)
     assert said(real) == said(here), f"{values}: a process says {said(real)}, this one {said(here)}"

@@ -9,13 +9,14 @@ Each round runs, one after the other in new processes:
   setting, no thread setting).
 It prints each process's median seconds per step of both engines, their ratio, and the median over rounds
 of API fast step / CLI fast step (1.00: as fast)."""
+
 import argparse, json, statistics, subprocess, sys
 
 API = r'''
 import json, statistics, sys, time
 from spiking_sae.model import SAE
 from spiking_sae.fast import FastSAE
-from spiking_sae.data import get_data
+from spiking_sae.datasets import get_data
 from spiking_sae.train import make_optimizer, train_step
 from spiking_sae.bench import TUTORIAL
 steps, warmup = int(sys.argv[1]), int(sys.argv[2])
@@ -30,14 +31,23 @@ for i in range(warmup + steps):
 print(json.dumps({'reference': statistics.median(times[ref]), 'fast': statistics.median(times[fast])}))
 '''
 
+
 def cli(steps, warmup) -> dict:
-    out = subprocess.run(['spiking-sae', 'bench', '--no-epoch', '--steps', str(steps), '--warmup', str(warmup)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ['spiking-sae', 'bench', '--no-epoch', '--steps', str(steps), '--warmup', str(warmup)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return json.loads(out)['step_s']
 
+
 def api(steps, warmup) -> dict:
-    out = subprocess.run([sys.executable, '-c', API, str(steps), str(warmup)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, '-c', API, str(steps), str(warmup)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout)
+
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -51,16 +61,27 @@ def main(argv=None):
         for name, fn in (('cli', cli), ('api', api)):
             s = fn(a.steps, a.warmup)
             rows.append(dict(round=r, way=name, **s, speedup=s['reference'] / s['fast']))
-            print(f"round {r} {name}: reference {s['reference']:.3f} s, fast {s['fast']:.3f} s per step: {s['reference'] / s['fast']:.2f}x", flush=True)
-    by = lambda w, k: [x[k] for x in rows if x['way'] == w]
+            print(
+                f"round {r} {name}: reference {s['reference']:.3f} s, fast {s['fast']:.3f} s per step: "
+                f"{s['reference'] / s['fast']:.2f}x",
+                flush=True,
+            )
+    def by(w, k):
+        return [x[k] for x in rows if x['way'] == w]
     ratio = statistics.median(a_ / c_ for a_, c_ in zip(by('api', 'fast'), by('cli', 'fast')))
-    res = dict(rows=rows, api_over_cli_fast_step=ratio,
-               speedup=dict(cli=statistics.median(by('cli', 'speedup')), api=statistics.median(by('api', 'speedup'))))
-    print(f"API fast step / CLI fast step: {ratio:.3f} (median of {a.rounds} rounds); speedup over the reference: "
-          f"CLI {res['speedup']['cli']:.2f}x, API {res['speedup']['api']:.2f}x")
+    res = dict(
+        rows=rows,
+        api_over_cli_fast_step=ratio,
+        speedup=dict(cli=statistics.median(by('cli', 'speedup')), api=statistics.median(by('api', 'speedup'))),
+    )
+    print(
+        f"API fast step / CLI fast step: {ratio:.3f} (median of {a.rounds} rounds); speedup over the reference: "
+        f"CLI {res['speedup']['cli']:.2f}x, API {res['speedup']['api']:.2f}x"
+    )
     if a.out:
         open(a.out, 'w').write(json.dumps(res, indent=2) + '\n')
     return res
+
 
 if __name__ == '__main__':
     main()

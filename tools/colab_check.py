@@ -17,6 +17,7 @@ from the sample embedded in the package or Debian's Fashion-MNIST.
 and removed after. Prints which torch it runs, one line per notebook, and writes them to `--out` as JSON; exits 1
 if any failed. `tests/test_notebooks.py` runs it in CI, one test per notebook: the only place the notebooks run
 there."""
+
 import argparse, json, os, re, shlex, shutil, site, subprocess, sys, sysconfig, tempfile, time, venv
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -28,63 +29,96 @@ from nbdev.config import get_config
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL = 'colab-check'
-JUPYTER = ['ipykernel'] # what any Jupyter has: a kernel
-COLAB_HAS = ['ipywidgets', 'scikit-image'] # and Colab besides: the widgets `tqdm.auto` draws with, scikit-image
-SHARED = '! [ -e /content ]' # the install line every notebook shares: on Colab, the package and fastcore
+JUPYTER = ['ipykernel']  # what any Jupyter has: a kernel
+COLAB_HAS = ['ipywidgets', 'scikit-image']  # and Colab besides: the widgets `tqdm.auto` draws with, scikit-image
+SHARED = '! [ -e /content ]'  # the install line every notebook shares: on Colab, the package and fastcore
 
-def install_cell(path:Path) -> str:
+
+def install_cell(path: Path) -> str:
     "The source of the notebook's install cell (the one with the `SHARED` line), or ''"
     return next((c.source for c in nbformat.read(path, as_version=4).cells if SHARED in c.source), '')
+
 
 def install_command(root=ROOT) -> list[str]:
     "The packages the notebooks' shared install line installs, the package's own URL replaced by the clone `root`"
     cfg = get_config(path=root)
-    lines = {next((l for l in install_cell(p).splitlines() if l.startswith(SHARED)), None) for p in notebooks(root)}
+    lines = {next((line for line in install_cell(p).splitlines() if line.startswith(SHARED)), None)
+             for p in notebooks(root)}
     if len(lines) != 1 or None in lines:
-        raise ValueError(f"the notebooks' install cells have {len(lines)} different lines starting {SHARED!r}; they must share one")
+        raise ValueError(
+            f"the notebooks' install cells have {len(lines)} different lines starting {SHARED!r}; they must share one"
+        )
     pkgs = [a for a in shlex.split(lines.pop().split('pip install', 1)[1]) if not a.startswith('-')]
     url = f"git+https://github.com/{cfg.user}/{cfg.repo}"
     if url not in pkgs:
         raise ValueError(f"the install cell does not install {url} (settings.ini's user/repo)")
     return [str(root) if a == url else a for a in pkgs]
 
-def own_installs(path:Path) -> list[str]:
+
+def own_installs(path: Path) -> list[str]:
     "What the notebook's install cell installs on any machine besides the shared line (its `%pip install` lines)"
-    return [a for l in install_cell(path).splitlines() if l.startswith('%pip install')
-            for a in shlex.split(l.split('pip install', 1)[1]) if not a.startswith('-')]
+    return [
+        a
+        for line in install_cell(path).splitlines()
+        if line.startswith('%pip install')
+        for a in shlex.split(line.split('pip install', 1)[1])
+        if not a.startswith('-')
+    ]
+
 
 def notebooks(root=ROOT) -> list[Path]:
     return sorted(p for p in get_config(path=root).path('nbs_path').glob('*.ipynb') if not p.name.startswith('_'))
 
-def make_env(dest:Path, root=ROOT, colab:bool=False) -> Path:
+
+def make_env(dest: Path, root=ROOT, colab: bool = False) -> Path:
     """A virtual environment in `dest` with a Jupyter kernel and what the install cell installs (and `COLAB_HAS`,
     with `colab`), which also sees the packages of this Python (a `.pth` file: its torch is used); returns its python"""
-    py = dest/'bin'/'python'
+    py = dest / 'bin' / 'python'
     if not py.exists():
         venv.create(dest, with_pip=True)
-        own = subprocess.run([str(py), '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
-                             capture_output=True, text=True, check=True).stdout.strip()
+        own = subprocess.run(
+            [str(py), '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         mine = [*site.getsitepackages(), sysconfig.get_paths()['purelib'], site.getusersitepackages()]
         Path(own, 'this-python.pth').write_text('\n'.join(d for d in dict.fromkeys(mine) if Path(d).is_dir()) + '\n')
-    subprocess.run([str(py), '-m', 'pip', 'install', '-q', *install_command(root), *JUPYTER, *(COLAB_HAS if colab else [])], check=True)
+    subprocess.run(
+        [str(py), '-m', 'pip', 'install', '-q', *install_command(root), *JUPYTER, *(COLAB_HAS if colab else [])],
+        check=True,
+    )
     return py
 
-def torch_of(py:Path) -> str:
+
+def torch_of(py: Path) -> str:
     "Which torch the environment of `py` runs, and where it lies"
-    code = 'import torch; print(f"torch {torch.__version__} ({\'CUDA \' + torch.version.cuda if torch.version.cuda else \'CPU\'} build) from {torch.__file__}")'
+    code = ('import torch; print(f"torch {torch.__version__} '
+            '({\'CUDA \' + torch.version.cuda if torch.version.cuda else \'CPU\'} build) from {torch.__file__}")')
     return subprocess.run([str(py), '-c', code], capture_output=True, text=True, check=True).stdout.strip()
 
-def kernel_specs(py:Path, where:Path, gpu:bool=False, jobs:int=1) -> KernelSpecManager:
+
+def kernel_specs(py: Path, where: Path, gpu: bool = False, jobs: int = 1) -> KernelSpecManager:
     """A kernel spec running `py`, as Colab's CPU runtime would (or its GPU runtime, with `gpu`): its own scripts first
     on PATH; with `jobs` notebooks at a time, each (and what it starts) gets its share of the cores as threads"""
     threads = {} if jobs == 1 else dict(OMP_NUM_THREADS=str(max(1, len(os.sched_getaffinity(0)) // jobs)))
-    env = dict(IN_TEST='1', PATH=f"{py.parent}{os.pathsep}{os.environ.get('PATH', '')}", **threads,
-               MPLBACKEND='module://matplotlib_inline.backend_inline', **({} if gpu else dict(CUDA_VISIBLE_DEVICES='')))
-    spec = dict(argv=[str(py), '-m', 'ipykernel_launcher', '-f', '{connection_file}'], display_name=KERNEL,
-                language='python', env=env)
-    (where/KERNEL).mkdir(parents=True, exist_ok=True)
-    (where/KERNEL/'kernel.json').write_text(json.dumps(spec))
+    env = dict(
+        IN_TEST='1',
+        PATH=f"{py.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        **threads,
+        MPLBACKEND='module://matplotlib_inline.backend_inline',
+        **({} if gpu else dict(CUDA_VISIBLE_DEVICES='')),
+    )
+    spec = dict(
+        argv=[str(py), '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
+        display_name=KERNEL,
+        language='python',
+        env=env,
+    )
+    (where / KERNEL).mkdir(parents=True, exist_ok=True)
+    (where / KERNEL / 'kernel.json').write_text(json.dumps(spec))
     return KernelSpecManager(kernel_dirs=[str(where)])
+
 
 def first_error(nb) -> tuple[str, str]:
     "The first error a run left in `nb`'s outputs: one line, and its traceback as plain text"
@@ -95,7 +129,8 @@ def first_error(nb) -> tuple[str, str]:
                 return f"{o['ename']}: {o['evalue']}"[:300], f"in the cell:\n{c.source}\n\n{tb}"
     return '', ''
 
-def run_notebook(path:Path, specs:KernelSpecManager, timeout:int=900) -> dict:
+
+def run_notebook(path: Path, specs: KernelSpecManager, timeout: int = 900) -> dict:
     "Run all of `path`'s cells, copied alone into an empty folder; what happened, as a dict"
     nb = nbformat.read(path, as_version=4)
     with tempfile.TemporaryDirectory() as d:
@@ -111,20 +146,24 @@ def run_notebook(path:Path, specs:KernelSpecManager, timeout:int=900) -> dict:
                 error, tb = f"{type(e).__name__}: {str(e).strip().splitlines()[-1]}"[:300], str(e)
         finally:
             if km.has_kernel:
-                km.shutdown_kernel(now=True) # a client handed a kernel manager leaves it running
+                km.shutdown_kernel(now=True)  # a client handed a kernel manager leaves it running
     return dict(notebook=path.name, ok=not error, seconds=round(time.time() - t, 1), error=error, traceback=tb)
 
-def run_notebooks(paths:list, specs:KernelSpecManager, jobs:int=1) -> dict[str, Future]:
+
+def run_notebooks(paths: list, specs: KernelSpecManager, jobs: int = 1) -> dict[str, Future]:
     "Start running `paths`, `jobs` at a time (each in a kernel of its own); {notebook name: future of its result}"
     pool = ThreadPoolExecutor(jobs)
     runs = {p.name: pool.submit(run_notebook, p, specs) for p in paths}
-    pool.shutdown(wait=False) # the runs go on; the pool takes no more (`stop` cancels those not started)
+    pool.shutdown(wait=False)  # the runs go on; the pool takes no more (`stop` cancels those not started)
     return runs
 
-def stop(runs:dict):
-    "Cancel the runs of `run_notebooks` not yet started (after a failure with `-x`, or Ctrl-C), so that none is left to wait for"
+
+def stop(runs: dict):
+    ("Cancel the runs of `run_notebooks` not yet started (after a failure with `-x`, or Ctrl-C), so that none is "
+     "left to wait for")
     for r in runs.values():
         r.cancel()
+
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -138,15 +177,22 @@ def main(argv=None):
     tmp = Path(tempfile.mkdtemp(prefix='colab-check-'))
     try:
         t = time.time()
-        py = make_env(a.venv or tmp/'venv', colab=a.colab)
-        print(f"environment ready in {time.time() - t:.0f} s: {' '.join(install_command() + JUPYTER + (COLAB_HAS if a.colab else []))}; "
-              f"{torch_of(py)}", flush=True)
-        specs = kernel_specs(py, tmp/'kernels', jobs=a.jobs)
+        py = make_env(a.venv or tmp / 'venv', colab=a.colab)
+        print(
+            f"environment ready in {time.time() - t:.0f} s: "
+            f"{' '.join(install_command() + JUPYTER + (COLAB_HAS if a.colab else []))}; "
+            f"{torch_of(py)}",
+            flush=True,
+        )
+        specs = kernel_specs(py, tmp / 'kernels', jobs=a.jobs)
         results, runs = [], run_notebooks(nbs, specs, a.jobs)
         try:
             for run in runs.values():
                 results.append(r := run.result())
-                print(f"{'ok  ' if r['ok'] else 'FAIL'} {r['notebook']:<24} {r['seconds']:6.1f} s  {r['error']}", flush=True)
+                print(
+                    f"{'ok  ' if r['ok'] else 'FAIL'} {r['notebook']:<24} {r['seconds']:6.1f} s  {r['error']}",
+                    flush=True,
+                )
         finally:
             stop(runs)
     finally:
@@ -156,6 +202,7 @@ def main(argv=None):
     if a.out:
         a.out.write_text(json.dumps(results, indent=1) + '\n')
     return results
+
 
 if __name__ == '__main__':
     sys.exit(0 if all(r['ok'] for r in main()) else 1)

@@ -3,24 +3,34 @@ thing nbdev writes itself: the first line of each module's `__all__`, which nbde
 prefixes with `__all__ = `. A finding in spiking_sae/ is fixed in the notebook its `# %%` line names.
 
     python tools/lint.py        # prints the findings; exit status 1 if there are any"""
+
 import json, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
 PATHS = ('spiking_sae', 'hubconf.py', 'tools', 'tests')
 
-def generated(finding:dict) -> bool:
+
+def generated(finding: dict) -> bool:
     "Whether `finding` is a long first line of an `__all__` that nbdev wrote"
-    if finding['code'] != 'E501' or Path(finding['filename']).parent.name != 'spiking_sae': return False
+    if finding['code'] != 'E501' or Path(finding['filename']).parent.name != 'spiking_sae':
+        return False
     lines, row = Path(finding['filename']).read_text().split('\n'), finding['location']['row'] - 1
     return lines[row].startswith('__all__ = [') and row > 0 and lines[row - 1] == '# %% auto #0'
 
+
 def findings() -> list:
     "ruff's findings, those nbdev makes left out"
-    out = subprocess.run([sys.executable, '-m', 'ruff', 'check', '--output-format', 'json', *PATHS],
-                         cwd=ROOT, capture_output=True, text=True)
-    if out.returncode not in (0, 1): sys.exit(f"ruff failed: {out.stderr}")
+    out = subprocess.run(
+        [sys.executable, '-m', 'ruff', 'check', '--output-format', 'json', *PATHS],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode not in (0, 1):
+        sys.exit(f"ruff failed: {out.stderr}")
     return [f for f in json.loads(out.stdout) if not generated(f)]
+
 
 if __name__ == '__main__':
     found = findings()

@@ -3,17 +3,19 @@ measure each on the whole test set in fp32: does mixed precision cost accuracy? 
 spiking_sae/results/precision.json, which the benchmark notebook shows.
 
     python tools/precision_check.py [--epochs 3] [--device cpu] [--preset best] [--out FILE]"""
+
 import argparse, json, time, warnings
 from dataclasses import replace
 from pathlib import Path
 import torch
-from spiking_sae.data import get_data
+from spiking_sae.datasets import get_data
 from spiking_sae.fast import FastSAE
 from spiking_sae.recipes import PRESETS
 from spiking_sae.train import fit
 from spiking_sae.precision import get_device, cpu_has_bf16
 
-OUT = Path(__file__).resolve().parent.parent/'spiking_sae'/'results'/'precision.json'
+OUT = Path(__file__).resolve().parent.parent / 'spiking_sae' / 'results' / 'precision.json'
+
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -24,8 +26,15 @@ def main(argv=None):
     a = p.parse_args(argv)
     device = get_device(a.device)
     trn, tst = get_data('sample')
-    res = dict(device=str(device), torch=torch.__version__, preset=a.preset, epochs=a.epochs, data=tst.source,
-               cpu_bf16=cpu_has_bf16() if device.type == 'cpu' else None, runs={})
+    res = dict(
+        device=str(device),
+        torch=torch.__version__,
+        preset=a.preset,
+        epochs=a.epochs,
+        data=tst.source,
+        cpu_bf16=cpu_has_bf16() if device.type == 'cpu' else None,
+        runs={},
+    )
     for prec in ['fp32', 'bf16'] + (['fp16'] if device.type == 'cuda' else []):
         cfg = replace(PRESETS[a.preset], epochs=a.epochs, precision=prec)
         t = time.perf_counter()
@@ -36,6 +45,7 @@ def main(argv=None):
         print(prec, f"{res['runs'][prec]['seconds']:.0f} s, test MSE {run.history[-1]['test_mse']:.5f}", flush=True)
     a.out.write_text(json.dumps(res, indent=1) + '\n')
     print(f"wrote {a.out}")
+
 
 if __name__ == '__main__':
     main()

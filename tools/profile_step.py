@@ -14,20 +14,22 @@ AdamW, copies, Python between operators — is the rest of the step. Seconds per
 operators with the most self time, go
 to spiking_sae/results/profile.json, which `09_fast` renders; the profiler adds some overhead to every operator, so the
 totals run a little above the benchmark's step times (`spiking-sae bench > spiking_sae/results/bench.json`)."""
+
 import argparse, json, platform, re
 from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
 from spiking_sae.bench import TUTORIAL
-from spiking_sae.data import get_data
+from spiking_sae.datasets import get_data
 from spiking_sae.fast import FastSAE
 from spiking_sae.engines import tune_cpu_allocator
 from spiking_sae.model import SAE
 from spiking_sae.train import make_optimizer, train_step
 
-OUT = Path(__file__).resolve().parent.parent/'spiking_sae'/'results'/'profile.json'
+OUT = Path(__file__).resolve().parent.parent / 'spiking_sae' / 'results' / 'profile.json'
 CATEGORIES = {'convolutions': re.compile(r'conv(?!ert)', re.I), 'batchnorm': re.compile(r'batch_?norm', re.I)}
-ROOT = 'train_step' # the record_function label around each profiled step
+ROOT = 'train_step'  # the record_function label around each profiled step
+
 
 def category(ev) -> str:
     "The category of a profiler event: the first pattern that it or one of its callers matches, else 'other'"
@@ -37,18 +39,20 @@ def category(ev) -> str:
         ev = ev.cpu_parent
     return next((c for c, pat in CATEGORIES.items() if any(pat.search(n) for n in names)), 'other')
 
-def split_step(prof, steps:int) -> dict:
+
+def split_step(prof, steps: int) -> dict:
     "Seconds per step by category, from the self times of every event inside the `ROOT` labels, averaged"
-    secs, total = dict.fromkeys([*CATEGORIES, 'other'], 0.), 0.
+    secs, total = dict.fromkeys([*CATEGORIES, 'other'], 0.0), 0.0
     for ev in prof.events():
         if ev.name == ROOT:
             total += ev.cpu_time_total / 1e6
         elif ev.cpu_parent is not None:
             secs[category(ev)] += ev.self_cpu_time_total / 1e6
-    secs['other'] = total - secs['convolutions'] - secs['batchnorm'] # Python between ops is 'other' too
+    secs['other'] = total - secs['convolutions'] - secs['batchnorm']  # Python between ops is 'other' too
     return {**{k: v / steps for k, v in secs.items()}, 'total': total / steps}
 
-def profile_engine(step, warmup:int, steps:int) -> dict:
+
+def profile_engine(step, warmup: int, steps: int) -> dict:
     "Warm `step` up, then profile `steps` calls of it, each under the `ROOT` label"
     for _ in range(warmup):
         step()
@@ -58,28 +62,30 @@ def profile_engine(step, warmup:int, steps:int) -> dict:
                 step()
     return {**split_step(prof, steps), 'top': top_ops(prof, steps)}
 
-def top_ops(prof, steps:int, n:int=12) -> list:
+
+def top_ops(prof, steps: int, n: int = 12) -> list:
     "The `n` operators with the most self time per step: name, seconds per step, calls per step"
     avgs = sorted((a for a in prof.key_averages() if a.key != ROOT), key=lambda a: -a.self_cpu_time_total)[:n]
     return [dict(op=a.key, s=a.self_cpu_time_total / 1e6 / steps, calls=a.count // steps) for a in avgs]
 
+
 def cpu_name() -> str:
     "The CPU model, as /proc/cpuinfo names it"
     try:
-        return next(l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name'))
+        return next(line.split(':', 1)[1].strip() for line in open('/proc/cpuinfo') if line.startswith('model name'))
     except (OSError, StopIteration):
         return platform.processor() or platform.machine()
 
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    for o, d in (('--batch-size', 250), ('--num-steps', 5), ('--threads', 2), ('--warmup', 2),
-                 ('--steps', 3)):
+    for o, d in (('--batch-size', 250), ('--num-steps', 5), ('--threads', 2), ('--warmup', 2), ('--steps', 3)):
         p.add_argument(o, type=int, default=d)
     p.add_argument('--out', type=Path, default=OUT)
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    tuned = tune_cpu_allocator() # what FastSAE does itself; done first so the reference gets it too
-    x = get_data('sample')[0].x[:a.batch_size]
+    tuned = tune_cpu_allocator()  # what FastSAE does itself; done first so the reference gets it too
+    x = get_data('sample')[0].x[: a.batch_size]
     ref = SAE(num_steps=a.num_steps)
     fast = FastSAE(**ref.config)
     fast.load_state_dict(ref.state_dict())
@@ -87,14 +93,23 @@ def main(argv=None):
     for name, m in (('reference', ref), ('fast', fast)):
         opt = make_optimizer(m, TUTORIAL)
         secs[name] = profile_engine(lambda: train_step(m, opt, x), a.warmup, a.steps)
-    res = dict(device_name=cpu_name(), torch=torch.__version__, threads=torch.get_num_threads(),
-               malloc_tuned=tuned, batch_size=len(x), num_steps=a.num_steps, warmup=a.warmup, steps=a.steps,
-               seconds=secs)
+    res = dict(
+        device_name=cpu_name(),
+        torch=torch.__version__,
+        threads=torch.get_num_threads(),
+        malloc_tuned=tuned,
+        batch_size=len(x),
+        num_steps=a.num_steps,
+        warmup=a.warmup,
+        steps=a.steps,
+        seconds=secs,
+    )
     a.out.write_text(json.dumps(res, indent=2) + '\n')
     for name, r in secs.items():
         print(f"{name}: {r['total']:.3f} s/step; " + ', '.join(f"{k} {r[k]:.3f}" for k in (*CATEGORIES, 'other')))
         for t in r['top']:
-            print(f"  {t['s']:.4f} s  {t['s']/r['total']:5.1%}  x{t['calls']:<4} {t['op']}")
+            print(f"  {t['s']:.4f} s  {t['s'] / r['total']:5.1%}  x{t['calls']:<4} {t['op']}")
+
 
 if __name__ == '__main__':
     main()

@@ -7,6 +7,7 @@ organisation, change `user` (or `repo`) in settings.ini, then run
 
 (nbdev takes the docs site's address from the same settings). `tests/test_sync.py` fails while any link
 disagrees with the settings."""
+
 import re
 from pathlib import Path
 from nbdev.config import get_config
@@ -14,21 +15,30 @@ from nbdev.config import get_config
 ROOT = Path(__file__).resolve().parent.parent
 OWN = r'[\w.-]+/[\w.-]+'
 
+
 def rewrites(cfg) -> list[tuple[str, str]]:
     "(pattern, replacement) for each kind of link the notebooks carry to this project"
     me = f"{cfg.user}/{cfg.repo}"
-    return [(rf'colab\.research\.google\.com/github/{OWN}/blob/[\w.-]+/nbs/', f'colab.research.google.com/github/{me}/blob/{cfg.branch}/nbs/'),
-            (rf'git\+https://github\.com/{OWN}(?![\w./-])', f'git+https://github.com/{me}')]
+    return [
+        (
+            rf'colab\.research\.google\.com/github/{OWN}/blob/[\w.-]+/nbs/',
+            f'colab.research.google.com/github/{me}/blob/{cfg.branch}/nbs/',
+        ),
+        (rf'git\+https://github\.com/{OWN}(?![\w./-])', f'git+https://github.com/{me}'),
+    ]
 
-def fix(text:str, cfg) -> str:
+
+def fix(text: str, cfg) -> str:
     for pat, new in rewrites(cfg):
         text = re.sub(pat, new, text)
     return text
+
 
 def stale(root=ROOT) -> list[Path]:
     "Notebooks whose own links disagree with settings.ini"
     cfg = get_config(path=root)
     return [p for p in sorted(cfg.path('nbs_path').glob('*.ipynb')) if fix(p.read_text(), cfg) != p.read_text()]
+
 
 if __name__ == '__main__':
     cfg = get_config(path=ROOT)

@@ -4,6 +4,7 @@
 
 Cells flagged `cuda` are skipped when there is no GPU; cells flagged `slow` are skipped unless --slow;
 `#| eval: false` cells are never run."""
+
 import argparse, os, re, sys, time
 from pathlib import Path
 import torch
@@ -12,9 +13,11 @@ from execnb.shell import CaptureShell
 from nbdev.process import extract_directives
 from nbdev.config import get_config
 
+
 def _no_eval(cell) -> bool:
     "Whether a cell says `#| eval: false` (shown in the docs, never run: nbdev's test runner skips it too)"
-    return any(re.match(r'^#\|\s*eval:\s*false\s*$', l.strip(), re.I) for l in cell.source.splitlines())
+    return any(re.match(r'^#\|\s*eval:\s*false\s*$', line.strip(), re.I) for line in cell.source.splitlines())
+
 
 def main():
     p = argparse.ArgumentParser()
@@ -26,8 +29,12 @@ def main():
     os.environ.pop('IN_TEST', None)
     for fn in nbs:
         nb, t0 = read_nb(fn), time.time()
+
         def _skip(cell):
-            return cell.cell_type == 'code' and (bool(skip & set(extract_directives(cell, remove=False))) or _no_eval(cell))
+            return cell.cell_type == 'code' and (
+                bool(skip & set(extract_directives(cell, remove=False))) or _no_eval(cell)
+            )
+
         sh = CaptureShell(fn)
         cwd = os.getcwd()
         os.chdir(fn.parent)
@@ -38,7 +45,8 @@ def main():
         finally:
             os.chdir(cwd)
         write_nb(nb, fn)
-        print(f"{fn.name}: {time.time()-t0:.0f}s", flush=True)
+        print(f"{fn.name}: {time.time() - t0:.0f}s", flush=True)
+
 
 if __name__ == '__main__':
     main()

@@ -1,6 +1,7 @@
 """The recipe sweep: variants of a base recipe trained with `fit` on the same data, each measured on the whole test set.
 
-    python tools/sweep.py STAGE [STAGE ...] [--out spiking_sae/results/sweep.json] [--only VARIANT ...] [--fashion-dir DIR] [--threads N] [--list]
+    python tools/sweep.py STAGE [STAGE ...] [--out spiking_sae/results/sweep.json] [--only VARIANT ...] \
+[--fashion-dir DIR] [--threads N] [--list]
 
 A stage (see STAGES) names its data (the embedded MNIST sample, or the first N Fashion-MNIST training
 images; always the whole test set), a number of epochs, a base recipe (a preset plus changes), seeds,
@@ -14,11 +15,12 @@ Each record holds the changes, the data, the test MSE after every epoch, the fin
 firing rate and dead fraction, and the seconds per epoch (wall time on the machine that ran it; runs
 of one stage are not timed against each other; stages 1-4 counted the end-of-epoch evaluation too,
 stages 5 and later count training only)."""
+
 import argparse, json, statistics, time
 from dataclasses import replace, asdict
 from pathlib import Path
 import torch
-from spiking_sae.data import get_data
+from spiking_sae.datasets import get_data
 from spiking_sae.evaluation import quality
 from spiking_sae.analysis import latent_stats
 from spiking_sae.fast import FastSAE
@@ -29,87 +31,146 @@ from spiking_sae.config import TrainConfig
 from spiking_sae.train import fit
 
 FASHION = '/usr/share/datasets/fashion-mnist'
-B50 = dict(batch_size=50) # shorthand for the small-batch variants
+B50 = dict(batch_size=50)  # shorthand for the small-batch variants
 
 STAGES = {
     # 1. Batch size and learning rate on the README's budget: 3 epochs of the 4,000-digit sample.
-    'sample-lr': dict(data='sample', epochs=3, base=dict(preset='better'), seeds=(0, 1), variants={
-        'better preset (batch 250, lr 1e-3, cosine)': {},
-        'batch 50, lr 1e-3, constant': dict(**B50, schedule='constant'),
-        'batch 50, lr 1e-3, cosine': dict(**B50),
-        'batch 50, lr 2e-3, cosine': dict(**B50, lr=2e-3),
-        'batch 50, lr 3e-3, cosine': dict(**B50, lr=3e-3),
-        'batch 25, lr 1e-3, cosine': dict(batch_size=25),
-        'batch 100, lr 2e-3, cosine': dict(batch_size=100, lr=2e-3),
-    }),
+    'sample-lr': dict(
+        data='sample',
+        epochs=3,
+        base=dict(preset='better'),
+        seeds=(0, 1),
+        variants={
+            'better preset (batch 250, lr 1e-3, cosine)': {},
+            'batch 50, lr 1e-3, constant': dict(**B50, schedule='constant'),
+            'batch 50, lr 1e-3, cosine': dict(**B50),
+            'batch 50, lr 2e-3, cosine': dict(**B50, lr=2e-3),
+            'batch 50, lr 3e-3, cosine': dict(**B50, lr=3e-3),
+            'batch 25, lr 1e-3, cosine': dict(batch_size=25),
+            'batch 100, lr 2e-3, cosine': dict(batch_size=100, lr=2e-3),
+        },
+    ),
     # 2. Each other lever, one at a time, on the same budget, from the best of stage 1.
-    'sample-levers': dict(data='sample', epochs=3, base=dict(preset='better', **B50, lr=2e-3), seeds=(0, 1), variants={
-        'base (batch 50, lr 2e-3, cosine)': {},
-        'one LIF layer after the latent (double_lif off)': dict(double_lif=False),
-        'surrogate slope 1': dict(slope=1.0),
-        'surrogate slope 5': dict(slope=5.0),
-        'time-averaged loss': dict(loss='time_avg'),
-        'readout leaky (the tutorial)': dict(readout='leaky'),
-        'out_init 0.03': dict(out_init=0.03),
-        'out_init 0.3': dict(out_init=0.3),
-        'beta 0.25': dict(beta=0.25),
-        'beta 0.75': dict(beta=0.75),
-        'threshold 0.5': dict(threshold=0.5),
-        'no weight decay': dict(weight_decay=0.0),
-    }),
+    'sample-levers': dict(
+        data='sample',
+        epochs=3,
+        base=dict(preset='better', **B50, lr=2e-3),
+        seeds=(0, 1),
+        variants={
+            'base (batch 50, lr 2e-3, cosine)': {},
+            'one LIF layer after the latent (double_lif off)': dict(double_lif=False),
+            'surrogate slope 1': dict(slope=1.0),
+            'surrogate slope 5': dict(slope=5.0),
+            'time-averaged loss': dict(loss='time_avg'),
+            'readout leaky (the tutorial)': dict(readout='leaky'),
+            'out_init 0.03': dict(out_init=0.03),
+            'out_init 0.3': dict(out_init=0.3),
+            'beta 0.25': dict(beta=0.25),
+            'beta 0.75': dict(beta=0.75),
+            'threshold 0.5': dict(threshold=0.5),
+            'no weight decay': dict(weight_decay=0.0),
+        },
+    ),
     # 3. What wins on the sample need not carry over: the contenders on 10,000 Fashion-MNIST images.
-    'fashion-10k': dict(data='fashion:10000', epochs=3, base=dict(preset='better', **B50, lr=2e-3), seeds=(0,), variants={
-        'base (batch 50, lr 2e-3, cosine)': {},
-        'lr 1e-3': dict(lr=1e-3),
-        'lr 4e-3': dict(lr=4e-3),
-        'one LIF layer after the latent (double_lif off)': dict(double_lif=False),
-        'double_lif off, output bias zero': dict(double_lif=False, out_bias='zero'),
-        'double_lif off, output bias zero, lr 4e-3': dict(double_lif=False, out_bias='zero', lr=4e-3),
-    }),
-    # 4. The chosen recipe at T = 1, 2, 5, 8 and 16 time steps, on stage 3's budget (far short of the preset's 20 epochs).
-    'fashion-steps': dict(data='fashion:10000', epochs=3, base=dict(preset='best'), seeds=(0,), variants={
-        f'T = {t}': dict(num_steps=t) for t in (5, 1, 2, 8, 16)}),
+    'fashion-10k': dict(
+        data='fashion:10000',
+        epochs=3,
+        base=dict(preset='better', **B50, lr=2e-3),
+        seeds=(0,),
+        variants={
+            'base (batch 50, lr 2e-3, cosine)': {},
+            'lr 1e-3': dict(lr=1e-3),
+            'lr 4e-3': dict(lr=4e-3),
+            'one LIF layer after the latent (double_lif off)': dict(double_lif=False),
+            'double_lif off, output bias zero': dict(double_lif=False, out_bias='zero'),
+            'double_lif off, output bias zero, lr 4e-3': dict(double_lif=False, out_bias='zero', lr=4e-3),
+        },
+    ),
+    # 4. The chosen recipe at T = 1, 2, 5, 8 and 16 time steps, on stage 3's budget (far short of the preset's
+    # 20 epochs).
+    'fashion-steps': dict(
+        data='fashion:10000',
+        epochs=3,
+        base=dict(preset='best'),
+        seeds=(0,),
+        variants={f'T = {t}': dict(num_steps=t) for t in (5, 1, 2, 8, 16)},
+    ),
     # 5. The two losses of `time_loss`, everything else equal: under the recipe that learns, on the shipped budget ...
-    'sample-losses': dict(data='sample', epochs=20, base=dict(preset='best'), seeds=(0, 1), variants={
-        'final-step loss (the tutorial)': {}, 'time-averaged loss': dict(loss='time_avg')}),
+    'sample-losses': dict(
+        data='sample',
+        epochs=20,
+        base=dict(preset='best'),
+        seeds=(0, 1),
+        variants={'final-step loss (the tutorial)': {}, 'time-averaged loss': dict(loss='time_avg')},
+    ),
     # ... and under the tutorial's recipe, which does not learn (a second row, for the record).
-    'sample-losses-tutorial': dict(data='sample', epochs=10, base=dict(preset='tutorial'), seeds=(0,), variants={
-        'final-step loss (the tutorial)': {}, 'time-averaged loss': dict(loss='time_avg')}),
+    'sample-losses-tutorial': dict(
+        data='sample',
+        epochs=10,
+        base=dict(preset='tutorial'),
+        seeds=(0,),
+        variants={'final-step loss (the tutorial)': {}, 'time-averaged loss': dict(loss='time_avg')},
+    ),
 }
 
-def base_config(stage:dict) -> TrainConfig:
+
+def base_config(stage: dict) -> TrainConfig:
     "The stage's base recipe: its preset with its changes"
     b = dict(stage['base'])
     return replace(PRESETS[b.pop('preset')], **b, epochs=stage['epochs'])
 
+
 _DATA = {}
-def load(stage:dict, fashion_dir:str):
+
+
+def load(stage: dict, fashion_dir: str):
     "Train and test sets of a stage (loaded once per process)"
     key = stage['data'].split(':')[0]
     if key not in _DATA:
-        _DATA[key] = (get_data('sample') if key == 'sample' else get_data('auto', fashion_dir) if Path(fashion_dir).is_dir()
-                      else get_data('fashion-mnist')) # no Debian package: torchvision downloads it
+        _DATA[key] = (
+            get_data('sample')
+            if key == 'sample'
+            else get_data('auto', fashion_dir)
+            if Path(fashion_dir).is_dir()
+            else get_data('fashion-mnist')
+        )  # no Debian package: torchvision downloads it
     trn, tst = _DATA[key]
     n = int(stage['data'].split(':')[1]) if ':' in stage['data'] else None
     return (trn.subset(n) if n else trn), tst
 
-def run(stage:dict, name:str, changes:dict, seed:int, trn, tst) -> dict:
+
+def run(stage: dict, name: str, changes: dict, seed: int, trn, tst) -> dict:
     "Train one variant with one seed; its record"
     cfg = replace(base_config(stage), **changes, seed=seed)
     t0 = time.perf_counter()
     run_ = fit(cfg, trn, tst, progress=False, cls=FastSAE)
     model, hist, tst = run_.model, run_.history, tst.to(run_.device)
     lat = latent_stats(model, tst)
-    return dict(variant=name, changes=changes, seed=seed, config=asdict(cfg), data_source=tst.source, train_images=len(trn),
-                test_images=len(tst), test_mse=[h['test_mse'] for h in hist], quality=quality(model, tst), per_step_mse=per_step_mse(model, tst),
-                latent_rate=lat['mean_rate'], latent_never_fire=lat['never_fire'],
-                seconds_per_epoch=statistics.mean(h['train_seconds'] for h in hist), wall_seconds=time.perf_counter() - t0)
+    return dict(
+        variant=name,
+        changes=changes,
+        seed=seed,
+        config=asdict(cfg),
+        data_source=tst.source,
+        train_images=len(trn),
+        test_images=len(tst),
+        test_mse=[h['test_mse'] for h in hist],
+        quality=quality(model, tst),
+        per_step_mse=per_step_mse(model, tst),
+        latent_rate=lat['mean_rate'],
+        latent_never_fire=lat['never_fire'],
+        seconds_per_epoch=statistics.mean(h['train_seconds'] for h in hist),
+        wall_seconds=time.perf_counter() - t0,
+    )
 
-def main(stages, out:Path, fashion_dir:str, only=None):
+
+def main(stages, out: Path, fashion_dir: str, only=None):
     db = json.loads(out.read_text()) if out.exists() else {}
     for s in stages:
         stage = STAGES[s]
-        recs = db.setdefault(s, dict(data=stage['data'], epochs=stage['epochs'], base=stage['base'], records=[]))['records']
+        recs = db.setdefault(s, dict(data=stage['data'], epochs=stage['epochs'], base=stage['base'], records=[]))[
+            'records'
+        ]
         trn, tst = load(stage, fashion_dir)
         for name, changes in stage['variants'].items():
             if only and name not in only:
@@ -119,8 +180,11 @@ def main(stages, out:Path, fashion_dir:str, only=None):
                     continue
                 recs.append(run(stage, name, changes, seed, trn, tst))
                 out.write_text(json.dumps(db, indent=1))
-                print(s, name, seed, f"{recs[-1]['quality']['mse']:.5f}", f"{recs[-1]['wall_seconds']:.0f}s", flush=True)
+                print(
+                    s, name, seed, f"{recs[-1]['quality']['mse']:.5f}", f"{recs[-1]['wall_seconds']:.0f}s", flush=True
+                )
         print(f'\n### {s}\n' + sweep_table(db[s]), flush=True)
+
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
@@ -128,8 +192,12 @@ if __name__ == '__main__':
     p.add_argument('--out', type=Path, default=Path('spiking_sae/results/sweep.json'))
     p.add_argument('--fashion-dir', default=FASHION, help="Fashion-MNIST IDX files; missing: torchvision download")
     p.add_argument('--threads', type=int, help="torch CPU threads (default: torch's)")
-    p.add_argument('--only', nargs='+', metavar='VARIANT', help="run only these variants (names as in the table); "
-                   "with a new --out, this reruns one row from scratch")
+    p.add_argument(
+        '--only',
+        nargs='+',
+        metavar='VARIANT',
+        help="run only these variants (names as in the table); with a new --out, this reruns one row from scratch",
+    )
     p.add_argument('--list', action='store_true', help="list the stages")
     a = p.parse_args()
     if a.list or not a.stages:
