@@ -31,14 +31,14 @@ def firing_rates(model:SAE, # an `SAE` or a `FastSAE`
 # %% ../nbs/08_analysis.ipynb #c8a07883
 @torch.no_grad()
 def latent_spikes(model:SAE, data:ImageSet, bs:int=500) -> torch.Tensor:
-    "The latent spike trains of all of `data` in order, `(N, T, latent_dim)` bytes of 0 and 1"
+    "The latent spike trains of all of `data` in order, `(T, N, latent_dim)` bytes of 0 and 1: time first"
     with eval_mode(model):
-        return torch.cat([model(x, record=True).spikes.transpose(0, 1).byte() for x, _ in data.batches(bs)])
+        return torch.cat([model(x, record=True).spikes.byte() for x, _ in data.batches(bs)], 1)
 
 # %% ../nbs/08_analysis.ipynb #9fd1cec9
 def latent_stats(model:SAE, data:ImageSet, bs:int=500) -> dict:
     "Mean rate, spikes per image, dead and saturated fractions, and distinct codes of the latent on `data`"
-    s = latent_spikes(model, data, bs).float()
+    s = latent_spikes(model, data, bs).float().transpose(0, 1) # (N, T, latent_dim): one code per image
     per_neuron = s.mean((0, 1))
     return dict(mean_rate=s.mean().item(), spikes_per_image=s.sum((1, 2)).mean().item(),
                 never_fire=(per_neuron == 0).float().mean().item(),
