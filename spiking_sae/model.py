@@ -90,7 +90,7 @@ SAE.num_steps = property(lambda self: self.config['num_steps'], doc="Time steps 
 def _forward(self:SAE, x, # images `(B, C, S, S)`
              record:bool=False # also return every step's output membrane and the latent spikes
             ) -> torch.Tensor|SAEOutput:
-    "The tutorial's loop: reset, then encode and decode at every step; the last output membrane"
+    "Reset, then encode and decode at every step; the last output membrane (the image)"
     check_input(x, self.config)
     self.reset()
     mems, spikes = [], []
