@@ -47,17 +47,19 @@ def _three(rule:tuple):
             f"three values, one per conv layer, each {words}, e.g. (32, 64, 128)")
 
 # %% ../nbs/17_config.ipynb #5e775d28
+_boolean = ((lambda v: isinstance(v, bool)), "True or False") # a rule
+
 MODEL_RULES = { # the arguments of `SAE` (and of its layers): (check, the accepted values in words)
     'latent_dim': _integer(1, 65_536), 'beta': _number(0, hi=1), 'threshold': _number(0, above=True),
     'num_steps': _integer(1, 1_000), 'slope': _number(0, above=True),
     'input_size': _integer(8, 1024, every=8, why=" (three stride-2 convolutions halve it three times)"),
     'channels': _three(_integer(1, 4096)), 'in_channels': _integer(1, 4096),
-    'readout': _one_of(READOUT_NAMES), 'double_lif': ((lambda v: isinstance(v, bool)), "True or False")}
+    'readout': _one_of(READOUT_NAMES), 'double_lif': _boolean}
 TRAIN_RULES = { # the rest of a training run
     'lr': _number(0, above=True), 'weight_decay': _number(0), 'batch_size': _integer(1),
     'epochs': _integer(1, 10_000), 'seed': _integer(0, 2**64 - 1), 'loss': _one_of(LOSS_NAMES),
     'out_init': _number(0), 'out_bias': _one_of(OUT_BIASES), 'schedule': _one_of(SCHEDULES),
-    'precision': _one_of(PRECISION_NAMES)}
+    'precision': _one_of(PRECISION_NAMES), 'learn_beta': _boolean, 'learn_threshold': _boolean}
 RULES = {**MODEL_RULES, **TRAIN_RULES} # the one table
 LIMIT_RULE = _integer(1) # images to train on (`--limit`), when not all
 
@@ -121,6 +123,9 @@ class TrainConfig:
     double_lif: bool = _setting(True, "the tutorial's second LIF layer after the latent's linear layer; False: one")
     precision: str = _setting('fp32', "arithmetic of training steps: 'fp32' (the tutorial), or 'bf16' / 'fp16' "
                                       "autocast")
+    learn_beta: bool = _setting(False, "learn β of each hidden LIF layer, one per layer, from `beta` (see "
+                                       "Learnable neurons)")
+    learn_threshold: bool = _setting(False, "learn θ of each hidden LIF layer, one per layer, from `threshold`")
 
     def __post_init__(self):
         self.validate()

@@ -14,7 +14,8 @@ from .data import ImageSet
 __all__ = ['EXTENSIONS', 'attach', 'resumable', 'train_run']
 
 # %% ../nbs/20_extend.ipynb #1979ae40
-EXTENSIONS = ('spiking_sae.precision:with_precision', # run → run, in the order they are applied
+EXTENSIONS = ('spiking_sae.neurons:with_learnable_neurons', # run → run, in the order they are applied
+              'spiking_sae.precision:with_precision',
               'spiking_sae.distributed:across_processes')
 
 def attach(run, device=None # 'cpu', 'cuda', 'cuda:1' ...; None: CUDA when present

@@ -29,20 +29,25 @@ def atan_grad(u, # membranes `(B, T, ...)`
     return torch.addcdiv(z.new_zeros(()), gs, z, value=slope/2, out=z)
 
 # %% ../nbs/09_fast.ipynb #bc13c8a5
+def _value(v) -> float:
+    "A Python number from a float or a 0-d tensor (a learnable β or θ)"
+    return v.item() if isinstance(v, torch.Tensor) else float(v)
+
 class LIFScan(torch.autograd.Function):
     "Leaky integrate-and-fire neurons over all steps: currents `(B, T, N)` → spikes, membranes `(B, T, N)`"
     @staticmethod
-    def forward(ctx, x, beta:float, threshold:float, slope:float):
+    def forward(ctx, x, beta, threshold, slope:float): # β and θ: floats, or 0-d tensors that get a gradient
+        b, th = _value(beta), _value(threshold)
         u, s = x.new_empty(x.shape), x.new_empty(x.shape)
         for t in range(x.shape[1]):
             if t == 0:
                 u[:, 0] = x[:, 0]
             else:
-                torch.mul(u[:, t-1], beta, out=u[:, t]).add_(x[:, t]).sub_(s[:, t-1], alpha=threshold)
-            torch.gt(u[:, t], threshold, out=s[:, t])
+                torch.mul(u[:, t-1], b, out=u[:, t]).add_(x[:, t]).sub_(s[:, t-1], alpha=th)
+            torch.gt(u[:, t], th, out=s[:, t])
         ctx.save_for_backward(u)
         ctx.set_materialize_grads(False)
-        ctx.consts = beta, threshold, slope
+        ctx.consts = b, th, slope
         return s, u
 
     @staticmethod
@@ -54,16 +59,20 @@ class LIFScan(torch.autograd.Function):
             g = atan_grad(u, gs, threshold, slope)
         else:
             g = gu.clone(memory_format=torch.contiguous_format)
+        dth = -g.sum() if gs is not None and ctx.needs_input_grad[2] else 0. # through the spikes S_t = H(U_t − θ)
         if gs is not None and gu is not None:
             g.add_(gu)
         for t in range(u.shape[1]-2, -1, -1):
             g[:, t].add_(g[:, t+1], alpha=beta)
-        return g, None, None, None
+        db = (g[:, 1:] * u[:, :-1]).sum() if ctx.needs_input_grad[1] else None # U_t = βU_{t−1} + ...
+        if ctx.needs_input_grad[2]: # ... − S_{t−1}θ
+            dth = dth - (g[:, 1:] * (u[:, :-1] > threshold)).sum()
+        return g, db, dth if ctx.needs_input_grad[2] else None, None
 
 # %% ../nbs/09_fast.ipynb #e95f5a10
 def lif_scan(x, # input currents `(B, T, N)`; the last dimension must be contiguous, T may be expanded
-             beta:float, # membrane decay, already clamped to [0, 1]
-             threshold:float, # firing threshold
+             beta, # membrane decay, already clamped to [0, 1]: a float, or a 0-d tensor to learn
+             threshold, # firing threshold: a float, or a 0-d tensor to learn
              slope:float=2.0, # slope α of the arctan surrogate
              kernel:str|None=None # 'torch', 'triton', or None: Triton on CUDA when `triton_works` there
             ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -91,28 +100,40 @@ if triton is not None:
             tl.store(s_ptr + o + t * N, s, mask=ok)
 
     @triton.jit
-    def _lif_bwd(u_ptr, gs_ptr, gu_ptr, dx_ptr, n, N, T, beta, threshold, c, k,
-                 HAS_GS: tl.constexpr, HAS_GU: tl.constexpr, BLOCK: tl.constexpr):
+    def _lif_bwd(u_ptr, gs_ptr, gu_ptr, dx_ptr, db_ptr, dth_ptr, n, N, T, beta, threshold, c, k,
+                 HAS_GS: tl.constexpr, HAS_GU: tl.constexpr, LEARN: tl.constexpr, BLOCK: tl.constexpr):
         i = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
         ok, b, j = i < n, i // N, i % N
         o = b * T * N + j
         d = tl.zeros([BLOCK], dtype=dx_ptr.dtype.element_ty)
+        db = tl.zeros([BLOCK], dtype=dx_ptr.dtype.element_ty) # this neuron's share of ∂L/∂β and ∂L/∂θ
+        dth = tl.zeros([BLOCK], dtype=dx_ptr.dtype.element_ty)
         for r in range(T):
             p = o + (T - 1 - r) * N
             d = d * beta
             if HAS_GS:
                 z = (tl.load(u_ptr + p, mask=ok) - threshold) * c
-                d += tl.load(gs_ptr + p, mask=ok) * k / (1 + z * z)
+                a = tl.load(gs_ptr + p, mask=ok) * k / (1 + z * z)
+                d += a
+                dth -= a
             if HAS_GU:
                 d += tl.load(gu_ptr + p, mask=ok)
             tl.store(dx_ptr + p, d, mask=ok)
+            if LEARN:
+                if r < T - 1:
+                    up = tl.load(u_ptr + p - N, mask=ok, other=0.)
+                    db += d * up
+                    dth -= d * (up > threshold).to(d.dtype)
+        if LEARN:
+            tl.store(db_ptr + i, db, mask=ok)
+            tl.store(dth_ptr + i, dth, mask=ok)
 
 # %% ../nbs/09_fast.ipynb #af8fe77e
 class TritonLIF(torch.autograd.Function):
     "`LIFScan` as two fused Triton kernels, one pass over memory each way"
     BLOCK = 512
     @staticmethod
-    def forward(ctx, x, beta:float, threshold:float, slope:float):
+    def forward(ctx, x, beta, threshold, slope:float): # β and θ: floats, or 0-d tensors that get a gradient
         if triton is None:
             raise RuntimeError("TritonLIF needs triton: pip install triton, or use kernel='torch'")
         B, T, N = x.shape
@@ -120,11 +141,11 @@ class TritonLIF(torch.autograd.Function):
             x = x.contiguous()
         u, s = x.new_empty(x.shape), x.new_empty(x.shape)
         _lif_fwd[(triton.cdiv(B*N, TritonLIF.BLOCK),)](
-            x, u, s, B*N, N, T, x.stride(0), x.stride(1), beta, threshold,
+            x, u, s, B*N, N, T, x.stride(0), x.stride(1), _value(beta), _value(threshold),
             BLOCK=TritonLIF.BLOCK, enable_fp_fusion=False)
         ctx.save_for_backward(u)
         ctx.set_materialize_grads(False)
-        ctx.consts = beta, threshold, slope
+        ctx.consts = _value(beta), _value(threshold), slope
         return s, u
 
     @staticmethod
@@ -133,12 +154,15 @@ class TritonLIF(torch.autograd.Function):
         if gs is None and gu is None:
             return None, None, None, None
         B, T, N = u.shape
+        learn = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
         dx = torch.empty_like(u)
+        db, dth = (torch.empty(B*N, dtype=u.dtype, device=u.device) for _ in range(2)) if learn else (dx, dx)
         _lif_bwd[(triton.cdiv(B*N, TritonLIF.BLOCK),)](
-            u, u if gs is None else gs.contiguous(), u if gu is None else gu.contiguous(), dx, B*N, N, T,
+            u, u if gs is None else gs.contiguous(), u if gu is None else gu.contiguous(), dx, db, dth, B*N, N, T,
             beta, threshold, math.pi/2*slope, slope/2, HAS_GS=gs is not None, HAS_GU=gu is not None,
-            BLOCK=TritonLIF.BLOCK, enable_fp_fusion=False)
-        return dx, None, None, None
+            LEARN=learn, BLOCK=TritonLIF.BLOCK, enable_fp_fusion=False)
+        return (dx, db.sum() if ctx.needs_input_grad[1] else None,
+                dth.sum() if ctx.needs_input_grad[2] else None, None)
 
 # %% ../nbs/09_fast.ipynb #2946d8d9
 _KERNEL_CHECKED = {} # device -> whether the Triton kernel passed its check there
@@ -219,10 +243,11 @@ def decayed_deconv(deconv:nn.ConvTranspose2d, h, # last hidden spikes `(B·T, C,
 
 # %% ../nbs/09_fast.ipynb #6b8732a2
 def lif_consts(model:nn.Module) -> dict:
-    "β (clamped to [0, 1]) and θ of every `Leaky` layer of `model`, as Python floats, in one transfer"
+    "β (clamped to [0, 1]) and θ of every `Leaky` layer of `model`: Python floats in one transfer, tensors if learnt"
     lifs = [m for m in model.modules() if isinstance(m, snn.Leaky)]
     vals = torch.stack([torch.stack([m.beta.clamp(0, 1), m.threshold]).double() for m in lifs]).tolist()
-    return dict(zip(lifs, vals))
+    return {m: [m.beta.clamp(0, 1) if m.beta.requires_grad else b, m.threshold if m.threshold.requires_grad else th]
+            for m, (b, th) in zip(lifs, vals)}
 
 # %% ../nbs/09_fast.ipynb #a211de13
 SAME_EVERY_STEP = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.Flatten, nn.Unflatten, nn.Identity) # stateless
@@ -275,7 +300,8 @@ class FastSAE(SAE):
                 raise TypeError(f"FastSAE cannot compute {name} ({type(m).__name__}) exactly for all steps at once: "
                                   "run this model with SAE, the step-by-step engine (--engine reference)")
         beta, threshold = consts[out]
-        if not record and never_fires(deconv, beta, threshold, T):
+        fixed = not isinstance(beta, torch.Tensor) and not isinstance(threshold, torch.Tensor) # neither learnt
+        if not record and fixed and never_fires(deconv, beta, threshold, T):
             u = decayed_deconv(deconv, h, B, T, beta) # under autocast the membrane is fp32, as `lif_scan`'s is:
             return u.float() if u.dtype in (torch.bfloat16, torch.float16) else u
         cur = deconv(h)

@@ -121,7 +121,10 @@ def test_imports_load_only_what_they_use():
         ('spiking_sae, spiking_sae.cli, spiking_sae.config, spiking_sae.recipes, spiking_sae.engines', ()),
         ('spiking_sae.idx', ('torch',)),
         ('spiking_sae.cli; spiking_sae.cli.parser().parse_args(["train"])', ()),
-        ('spiking_sae.model, spiking_sae.train, spiking_sae.runs, spiking_sae.io', ('torch', 'snntorch')),
+        (
+            'spiking_sae.model, spiking_sae.train, spiking_sae.runs, spiking_sae.io, spiking_sae.neurons',
+            ('torch', 'snntorch'),
+        ),
     ):
         code = f"import sys, {imports}\nprint(*sorted(m for m in {heavy!r} if m in sys.modules))"
         out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')

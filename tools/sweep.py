@@ -1,7 +1,7 @@
 """The recipe sweep: variants of a base recipe trained with `fit` on the same data, each measured on the whole test set.
 
     python tools/sweep.py STAGE [STAGE ...] [--out spiking_sae/results/sweep.json] [--only VARIANT ...] \
-[--fashion-dir DIR] [--threads N] [--list]
+[--seeds N ...] [--fashion-dir DIR] [--threads N] [--list]
 
 A stage (see STAGES) names its data (the embedded MNIST sample, or the first N Fashion-MNIST training
 images; always the whole test set), a number of epochs, a base recipe (a preset plus changes), seeds,
@@ -12,17 +12,18 @@ their tables and figures from that file (spiking_sae/results/sweep.json); nothin
 
 Each record holds the changes, the data, the test MSE after every epoch, the final `quality`
 (MSE, PSNR, SSIM), the test MSE of every step's membrane (stages 5 and later), the latent's mean
-firing rate and dead fraction, and the seconds per epoch (wall time on the machine that ran it; runs
-of one stage are not timed against each other; stages 1-4 counted the end-of-epoch evaluation too,
-stages 5 and later count training only)."""
+firing rate and dead fraction, its rate at every step and the membrane at every step of the first
+four test images (`per_step_rate`, `shown_steps`: records made from 2026-12-05 on), and the seconds
+per epoch (wall time on the machine that ran it; runs of one stage are not timed against each other;
+stages 1-4 counted the end-of-epoch evaluation too, stages 5 and later count training only)."""
 
-import argparse, json, statistics, time
+import argparse, base64, json, statistics, time
 from dataclasses import replace, asdict
 from pathlib import Path
 import torch
 from spiking_sae.datasets import get_data
-from spiking_sae.evaluation import quality
-from spiking_sae.analysis import latent_stats
+from spiking_sae.evaluation import eval_mode, quality
+from spiking_sae.analysis import latent_spikes, latent_stats
 from spiking_sae.fast import FastSAE
 from spiking_sae.engines import keep_big_blocks
 from spiking_sae.recipes import PRESETS, sweep_table
@@ -65,6 +66,7 @@ STAGES = {
             'readout leaky (the tutorial)': dict(readout='leaky'),
             'out_init 0.03': dict(out_init=0.03),
             'out_init 0.3': dict(out_init=0.3),
+            "out_init 1.0 (PyTorch's default scale)": dict(out_init=1.0),
             'beta 0.25': dict(beta=0.25),
             'beta 0.75': dict(beta=0.75),
             'threshold 0.5': dict(threshold=0.5),
@@ -111,7 +113,29 @@ STAGES = {
         seeds=(0,),
         variants={'final-step loss (the tutorial)': {}, 'time-averaged loss': dict(loss='time_avg')},
     ),
+    # ... and under the recipe that learns with the tutorial's leaky readout instead of the summing one.
+    'sample-losses-leaky': dict(
+        data='sample',
+        epochs=20,
+        base=dict(preset='best', readout='leaky'),
+        seeds=(0, 1),
+        variants={'final-step loss (the tutorial)': {}, 'time-averaged loss': dict(loss='time_avg')},
+    ),
+    # 6. Learnable neurons (notebook 23): each hidden layer's β and/or θ learnt, on stage 3's budget, two seeds.
+    'fashion-neurons': dict(
+        data='fashion:10000',
+        epochs=3,
+        base=dict(preset='best'),
+        seeds=(0, 1),
+        variants={
+            'best preset (β, θ fixed)': {},
+            'β learnt': dict(learn_beta=True),
+            'θ learnt': dict(learn_threshold=True),
+            'β and θ learnt': dict(learn_beta=True, learn_threshold=True),
+        },
+    ),
 }
+SHOWN = 4  # test images whose membrane at every step a record keeps (stages 5 and later)
 
 
 def base_config(stage: dict) -> TrainConfig:
@@ -139,6 +163,14 @@ def load(stage: dict, fashion_dir: str):
     return (trn.subset(n) if n else trn), tst
 
 
+@torch.no_grad()
+def shown_steps(model, tst) -> str:
+    "The output membrane at every step for the first SHOWN test images, `(T, SHOWN, H, W)` bytes (0-255) in base64"
+    with eval_mode(model):
+        mems = model(tst.x[:SHOWN], record=True).mems.clamp(0, 1)[:, :, 0]
+    return base64.b64encode((mems * 255).round().byte().cpu().numpy().tobytes()).decode()
+
+
 def run(stage: dict, name: str, changes: dict, seed: int, trn, tst) -> dict:
     "Train one variant with one seed; its record"
     cfg = replace(base_config(stage), **changes, seed=seed)
@@ -157,6 +189,9 @@ def run(stage: dict, name: str, changes: dict, seed: int, trn, tst) -> dict:
         test_mse=[h['test_mse'] for h in hist],
         quality=quality(model, tst),
         per_step_mse=per_step_mse(model, tst),
+        per_step_rate=latent_spikes(model, tst).float().mean((1, 2)).tolist(),
+        shown_steps=shown_steps(model, tst),
+        learnt={n: p.item() for n, p in model.named_parameters() if p.ndim == 0},  # learnable neurons' β and θ
         latent_rate=lat['mean_rate'],
         latent_never_fire=lat['never_fire'],
         seconds_per_epoch=statistics.mean(h['train_seconds'] for h in hist),
@@ -164,7 +199,7 @@ def run(stage: dict, name: str, changes: dict, seed: int, trn, tst) -> dict:
     )
 
 
-def main(stages, out: Path, fashion_dir: str, only=None):
+def main(stages, out: Path, fashion_dir: str, only=None, seeds=None):
     db = json.loads(out.read_text()) if out.exists() else {}
     for s in stages:
         stage = STAGES[s]
@@ -175,7 +210,7 @@ def main(stages, out: Path, fashion_dir: str, only=None):
         for name, changes in stage['variants'].items():
             if only and name not in only:
                 continue
-            for seed in stage['seeds']:
+            for seed in seeds or stage['seeds']:
                 if any(r['variant'] == name and r['seed'] == seed for r in recs):
                     continue
                 recs.append(run(stage, name, changes, seed, trn, tst))
@@ -198,6 +233,7 @@ if __name__ == '__main__':
         metavar='VARIANT',
         help="run only these variants (names as in the table); with a new --out, this reruns one row from scratch",
     )
+    p.add_argument('--seeds', nargs='+', type=int, help="run only these seeds (default: the stage's)")
     p.add_argument('--list', action='store_true', help="list the stages")
     a = p.parse_args()
     if a.list or not a.stages:
@@ -209,4 +245,4 @@ if __name__ == '__main__':
         if a.threads:
             torch.set_num_threads(a.threads)
         keep_big_blocks()
-        main(a.stages, a.out, a.fashion_dir, a.only)
+        main(a.stages, a.out, a.fashion_dir, a.only, a.seeds)
