@@ -9,8 +9,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 # only what the parser needs, none of it importing torch: `spiking-sae --help` answers at once
 from . import __version__
-from .config import (DATASETS, LOSS_NAMES, OUT_BIASES, PRECISION_NAMES, READOUT_NAMES, SCHEDULES,
-                                TrainConfig, check_field, check_limit)
+from .config import (BN_STATS, DATASETS, LOSS_NAMES, OUT_BIASES, PRECISION_NAMES, READOUT_NAMES,
+                                SCHEDULES, TrainConfig, check_field, check_limit)
 from .recipes import PRESETS, DEFAULT_PRESET
 from .io import PRETRAINED
 from .engines import ENGINES, KERNELS, engine, tune_cpu_allocator
@@ -21,7 +21,7 @@ __all__ = ['CHOICES', 'COMMANDS', 'parser', 'config_from_args', 'train_cmd', 'ev
 
 # %% ../nbs/12_cli.ipynb #ab7941bd
 CHOICES = dict(loss=LOSS_NAMES, readout=READOUT_NAMES, out_bias=OUT_BIASES, schedule=SCHEDULES,
-               precision=PRECISION_NAMES, in_channels=(1, 3)) # the settings that take one of a few values
+               precision=PRECISION_NAMES, in_channels=(1, 3), bn_stats=BN_STATS) # settings taking one of a few values
 
 def _add_data_args(p, model:bool=False, # a subcommand that reads a model: its own data set is the default
                    engine:bool=True, folders:bool=True, datasets=DATASETS):

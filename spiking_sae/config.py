@@ -8,8 +8,8 @@ import math, numbers
 from dataclasses import asdict, dataclass, field, fields
 
 # %% auto #0
-__all__ = ['LOSS_NAMES', 'READOUT_NAMES', 'SCHEDULES', 'OUT_BIASES', 'PRECISION_NAMES', 'DATASETS', 'MODEL_RULES', 'TRAIN_RULES',
-           'RULES', 'LIMIT_RULE', 'check_field', 'check_arch', 'check_limit', 'TrainConfig']
+__all__ = ['LOSS_NAMES', 'READOUT_NAMES', 'SCHEDULES', 'OUT_BIASES', 'PRECISION_NAMES', 'BN_STATS', 'DATASETS', 'MODEL_RULES',
+           'TRAIN_RULES', 'RULES', 'LIMIT_RULE', 'check_field', 'check_arch', 'check_limit', 'TrainConfig']
 
 # %% ../nbs/17_config.ipynb #e4d8f487
 LOSS_NAMES = ('final', 'time_avg') # the training losses (`train.LOSSES`)
@@ -17,6 +17,7 @@ READOUT_NAMES = ('leaky', 'sum') # the output membrane's decay (`decoder.READOUT
 SCHEDULES = ('constant', 'cosine') # learning rate: fixed, or half a cosine down to 0 over the run (`train.lr_at`)
 OUT_BIASES = ('default', 'zero') # initial bias of the output conv (`train.init_output`)
 PRECISION_NAMES = ('fp32', 'bf16', 'fp16') # the arithmetic of training steps (`precision.PRECISIONS`)
+BN_STATS = ('per_step', 'over_time') # BatchNorm's training statistics: each step's, or pooled over the steps
 DATASETS = ('auto', 'sample', 'mnist', 'fashion-mnist', 'kmnist', 'cifar10') # `data.get_data`'s data sets
 
 # %% ../nbs/17_config.ipynb #548d65cf
@@ -59,7 +60,8 @@ TRAIN_RULES = { # the rest of a training run
     'lr': _number(0, above=True), 'weight_decay': _number(0), 'batch_size': _integer(1),
     'epochs': _integer(1, 10_000), 'seed': _integer(0, 2**64 - 1), 'loss': _one_of(LOSS_NAMES),
     'out_init': _number(0), 'out_bias': _one_of(OUT_BIASES), 'schedule': _one_of(SCHEDULES),
-    'precision': _one_of(PRECISION_NAMES), 'learn_beta': _boolean, 'learn_threshold': _boolean}
+    'precision': _one_of(PRECISION_NAMES), 'learn_beta': _boolean, 'learn_threshold': _boolean,
+    'bn_stats': _one_of(BN_STATS)}
 RULES = {**MODEL_RULES, **TRAIN_RULES} # the one table
 LIMIT_RULE = _integer(1) # images to train on (`--limit`), when not all
 
@@ -126,6 +128,8 @@ class TrainConfig:
     learn_beta: bool = _setting(False, "learn β of each hidden LIF layer, one per layer, from `beta` (see "
                                        "Learnable neurons)")
     learn_threshold: bool = _setting(False, "learn θ of each hidden LIF layer, one per layer, from `threshold`")
+    bn_stats: str = _setting('per_step', "BatchNorm's statistics in training: 'per_step' (the tutorial) or "
+                                         "'over_time', pooled over every step (BatchNorm over time)")
 
     def __post_init__(self):
         self.validate()

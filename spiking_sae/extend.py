@@ -15,6 +15,7 @@ __all__ = ['EXTENSIONS', 'attach', 'resumable', 'train_run']
 
 # %% ../nbs/20_extend.ipynb #1979ae40
 EXTENSIONS = ('spiking_sae.neurons:with_learnable_neurons', # run → run, in the order they are applied
+              'spiking_sae.bn_time:with_bn_over_time',
               'spiking_sae.precision:with_precision',
               'spiking_sae.distributed:across_processes')
 

@@ -16,7 +16,7 @@ except Exception:
     triton = None # optional: only the CUDA scan uses it
 
 # %% auto #0
-__all__ = ['SAME_EVERY_STEP', 'atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'triton_works', 'bn_over_time', 'per_step',
+__all__ = ['SAME_EVERY_STEP', 'atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'triton_works', 'bn_each_step', 'per_step',
            'never_fires', 'decayed_deconv', 'lif_consts', 'FastSAE']
 
 # %% ../nbs/09_fast.ipynb #35d569ba
@@ -199,9 +199,11 @@ def triton_works(device) -> bool:
     return _KERNEL_CHECKED[device]
 
 # %% ../nbs/09_fast.ipynb #daab381a
-def bn_over_time(bn:nn.BatchNorm2d, h, # `(B·S, C, H, W)`, row b·S + s; S is 1 (same input every step) or T
+def bn_each_step(bn:nn.BatchNorm2d, h, # `(B·S, C, H, W)`, row b·S + s; S is 1 (same input every step) or T
                  B:int, T:int):
-    "`bn` applied to each of T steps separately, as T calls of it would, in one call"
+    "`bn` applied to each of T steps separately, as T calls of it would, in one call (or pooled: `all_steps`)"
+    if bn.training and hasattr(bn, 'all_steps'): # a BatchNorm that pools its statistics over the steps itself
+        return bn.all_steps(h, B, T)              # ([BatchNorm over time](bn_time.html))
     if not bn.training:
         return F.batch_norm(h, bn.running_mean, bn.running_var, bn.weight, bn.bias, False, 0., bn.eps)
     S, C = len(h) // B, bn.num_features
@@ -291,7 +293,7 @@ class FastSAE(SAE):
                 if trains is not None:
                     trains[name] = h
             elif isinstance(m, _BatchNorm):
-                h = bn_over_time(m, h, B, T)
+                h = bn_each_step(m, h, B, T)
             elif isinstance(m, nn.Linear) and S > 1:
                 h = per_step(m, h, B, T)
             elif type(m) in SAME_EVERY_STEP:

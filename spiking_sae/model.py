@@ -29,8 +29,8 @@ def check_input(x, config:dict):
         raise ValueError(f"expected {want}, got shape {tuple(x.shape)}{hint}")
     if x.shape[1] != c:
         raise ValueError(f"expected {want}, got {x.shape[1]} channels: convert the images "
-                         f"(e.g. transforms.Grayscale) or build the model for them: SAE(in_channels={x.shape[1]}), "
-                         f"TrainConfig(in_channels={x.shape[1]}), --in-channels {x.shape[1]}")
+                         f"(e.g. transforms.Grayscale) or build the model for them: SAE(in_channels={x.shape[1]}) "
+                         f"(to train one: in_channels={x.shape[1]} in the recipe, --in-channels {x.shape[1]})")
     if tuple(x.shape[2:]) != (s, s):
         raise ValueError(f"expected {want}, got {tuple(x.shape[2:])} pixels: resize them "
                          f"(data.tutorial_tfms({s})) or build SAE(input_size=...)")

@@ -133,7 +133,7 @@ def epoch_record(run:Run, loss_sum:torch.Tensor, n:int, test:ImageSet, seconds:f
 
 # %% ../nbs/05_train.ipynb #2e3af184
 def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, device=None, progress:bool=True,
-        cls=SAE # the model class: `SAE`, or `FastSAE` for the same model, faster
+        cls=SAE # the model class
        ) -> Run:
     "Train a new `cls` model with `cfg` on `train`, measuring all of `test` after every epoch"
     if not len(train):

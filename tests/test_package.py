@@ -122,7 +122,8 @@ def test_imports_load_only_what_they_use():
         ('spiking_sae.idx', ('torch',)),
         ('spiking_sae.cli; spiking_sae.cli.parser().parse_args(["train"])', ()),
         (
-            'spiking_sae.model, spiking_sae.train, spiking_sae.runs, spiking_sae.io, spiking_sae.neurons',
+            'spiking_sae.model, spiking_sae.train, spiking_sae.runs, spiking_sae.io, spiking_sae.neurons, '
+            'spiking_sae.bn_time',
             ('torch', 'snntorch'),
         ),
     ):

@@ -1,7 +1,10 @@
 """Where one training step of each engine spends its time: convolutions, BatchNorm, everything else.
 
     python tools/profile_step.py [--batch-size 250] [--num-steps 5] [--threads 2] [--warmup 2] [--steps 3]
-                                 [--out spiking_sae/results/profile.json]
+                                 [--precision fp32] [--out spiking_sae/results/profile.json]
+
+With --precision bf16 each step runs under autocast (`precision.precision_step`, as `--precision bf16` trains),
+and the default --out is spiking_sae/results/profile_bf16.json.
 
 Run it on an idle machine: other processes on the same cores stretch every operator unevenly, and the
 shares come out wrong. It builds a reference `SAE` and a `FastSAE` with the same weights, as the
@@ -24,7 +27,8 @@ from spiking_sae.datasets import get_data
 from spiking_sae.fast import FastSAE
 from spiking_sae.engines import tune_cpu_allocator
 from spiking_sae.model import SAE
-from spiking_sae.train import make_optimizer, train_step
+from spiking_sae.train import LOSSES, make_optimizer, train_step
+from spiking_sae.precision import precision_step
 
 OUT = Path(__file__).resolve().parent.parent / 'spiking_sae' / 'results' / 'profile.json'
 CATEGORIES = {'convolutions': re.compile(r'conv(?!ert)', re.I), 'batchnorm': re.compile(r'batch_?norm', re.I)}
@@ -77,12 +81,22 @@ def cpu_name() -> str:
         return platform.processor() or platform.machine()
 
 
+def cpu_flags() -> list:
+    "The CPU's feature flags, as /proc/cpuinfo lists them"
+    try:
+        return next(line for line in open('/proc/cpuinfo') if line.startswith('flags')).split(':', 1)[1].split()
+    except (OSError, StopIteration):
+        return []
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     for o, d in (('--batch-size', 250), ('--num-steps', 5), ('--threads', 2), ('--warmup', 2), ('--steps', 3)):
         p.add_argument(o, type=int, default=d)
-    p.add_argument('--out', type=Path, default=OUT)
+    p.add_argument('--precision', default='fp32', choices=('fp32', 'bf16'))
+    p.add_argument('--out', type=Path)
     a = p.parse_args(argv)
+    out = a.out or (OUT if a.precision == 'fp32' else OUT.with_name(f'profile_{a.precision}.json'))
     torch.set_num_threads(a.threads)
     tuned = tune_cpu_allocator()  # what FastSAE does itself; done first so the reference gets it too
     x = get_data('sample')[0].x[: a.batch_size]
@@ -92,19 +106,25 @@ def main(argv=None):
     secs = {}
     for name, m in (('reference', ref), ('fast', fast)):
         opt = make_optimizer(m, TUTORIAL)
-        secs[name] = profile_engine(lambda: train_step(m, opt, x), a.warmup, a.steps)
+        if a.precision == 'fp32':
+            step = lambda m=m, opt=opt: train_step(m, opt, x)  # noqa: E731
+        else:
+            step = lambda m=m, opt=opt: precision_step(m, opt, x, LOSSES['final'], a.precision)  # noqa: E731
+        secs[name] = profile_engine(step, a.warmup, a.steps)
     res = dict(
         device_name=cpu_name(),
         torch=torch.__version__,
         threads=torch.get_num_threads(),
         malloc_tuned=tuned,
+        precision=a.precision,
+        cpu_flags=sorted({'avx2', 'avx512f', 'avx512_bf16', 'amx_bf16', 'amx_tile'} & set(cpu_flags())),
         batch_size=len(x),
         num_steps=a.num_steps,
         warmup=a.warmup,
         steps=a.steps,
         seconds=secs,
     )
-    a.out.write_text(json.dumps(res, indent=2) + '\n')
+    out.write_text(json.dumps(res, indent=2) + '\n')
     for name, r in secs.items():
         print(f"{name}: {r['total']:.3f} s/step; " + ', '.join(f"{k} {r[k]:.3f}" for k in (*CATEGORIES, 'other')))
         for t in r['top']:

@@ -30,6 +30,7 @@ from spiking_sae.recipes import PRESETS, sweep_table
 from spiking_sae.time_loss import per_step_mse
 from spiking_sae.config import TrainConfig
 from spiking_sae.train import fit
+from spiking_sae.io import load_checkpoint, open_model
 
 FASHION = '/usr/share/datasets/fashion-mnist'
 B50 = dict(batch_size=50)  # shorthand for the small-batch variants
@@ -134,6 +135,32 @@ STAGES = {
             'β and θ learnt': dict(learn_beta=True, learn_threshold=True),
         },
     ),
+    # 7. BatchNorm over time (notebook 24): statistics pooled over the batch and every step, on stage 3's budget.
+    'fashion-bn-time': dict(
+        data='fashion:10000',
+        epochs=3,
+        base=dict(preset='best'),
+        seeds=(0, 1),
+        variants={
+            'best preset (statistics per step)': {},
+            'statistics over time': dict(bn_stats='over_time'),
+        },
+    ),
+    # 8. The full budget (20 epochs on all of Fashion-MNIST, one seed): the preset, and levers that won on stage 3's.
+    # Each run takes 30-60 min on 2 cores; made with `spiking-sae train` (resumable) and recorded with --from-run:
+    #   spiking-sae train --preset best [--bn-stats over_time] --data-dir DIR --out runs/...
+    #   python tools/sweep.py fashion-full --only VARIANT --seeds 0 --from-run runs/...  (or without --from-run: trains)
+    # The preset's row is the shipped Fashion-MNIST model (--from-run fashion-mnist), whose run made the results table.
+    'fashion-full': dict(
+        data='fashion',
+        epochs=20,
+        base=dict(preset='best'),
+        seeds=(0,),
+        variants={
+            'best preset (statistics per step)': {},
+            'statistics over time': dict(bn_stats='over_time'),
+        },
+    ),
 }
 SHOWN = 4  # test images whose membrane at every step a record keeps (stages 5 and later)
 
@@ -171,12 +198,41 @@ def shown_steps(model, tst) -> str:
     return base64.b64encode((mems * 255).round().byte().cpu().numpy().tobytes()).decode()
 
 
+def variant_config(stage: dict, changes: dict, seed: int) -> TrainConfig:
+    "The recipe of one variant and seed"
+    return replace(base_config(stage), **changes, seed=seed)
+
+
 def run(stage: dict, name: str, changes: dict, seed: int, trn, tst) -> dict:
     "Train one variant with one seed; its record"
-    cfg = replace(base_config(stage), **changes, seed=seed)
+    cfg = variant_config(stage, changes, seed)
     t0 = time.perf_counter()
     run_ = fit(cfg, trn, tst, progress=False, cls=FastSAE)
-    model, hist, tst = run_.model, run_.history, tst.to(run_.device)
+    return record(
+        name, changes, seed, cfg, run_.model, run_.history, trn, tst.to(run_.device), time.perf_counter() - t0
+    )
+
+
+def recorded(stage: dict, name: str, changes: dict, seed: int, source, trn, tst) -> dict:
+    "The record of a finished run made elsewhere with this variant's recipe: a run directory or a shipped model"
+    model = open_model(source, cls=FastSAE)
+    if 'train_config' in getattr(model, 'meta', {}):  # a save_pretrained folder or a shipped name
+        got, hist = model.meta['train_config'], model.meta['history']
+    else:  # a run directory of `spiking-sae train`
+        got = load_checkpoint(Path(source) / 'checkpoint.pt')['train_config']
+        hist = json.loads((Path(source) / 'metrics.json').read_text())['history']
+    cfg = variant_config(stage, changes, seed)
+    made = asdict(TrainConfig(**{**got, 'channels': tuple(got['channels'])}))  # fields it lacks: their defaults
+    if differ := {k: (made[k], v) for k, v in asdict(cfg).items() if made[k] != v and k != 'precision'}:
+        raise SystemExit(f"{source} was not trained with variant {name!r} of this stage: (its, the variant's) {differ}")
+    if len(hist) != cfg.epochs:
+        raise SystemExit(f"{source} trained {len(hist)} of the stage's {cfg.epochs} epochs: finish it with --resume")
+    secs = sum(h['train_seconds'] for h in hist)
+    return {**record(name, changes, seed, cfg, model, hist, trn, tst, secs), 'source': str(source)}
+
+
+def record(name, changes, seed, cfg, model, hist, trn, tst, wall) -> dict:
+    "The JSON record of a trained model of one variant and seed"
     lat = latent_stats(model, tst)
     return dict(
         variant=name,
@@ -195,11 +251,11 @@ def run(stage: dict, name: str, changes: dict, seed: int, trn, tst) -> dict:
         latent_rate=lat['mean_rate'],
         latent_never_fire=lat['never_fire'],
         seconds_per_epoch=statistics.mean(h['train_seconds'] for h in hist),
-        wall_seconds=time.perf_counter() - t0,
+        wall_seconds=wall,
     )
 
 
-def main(stages, out: Path, fashion_dir: str, only=None, seeds=None):
+def main(stages, out: Path, fashion_dir: str, only=None, seeds=None, from_run=None):
     db = json.loads(out.read_text()) if out.exists() else {}
     for s in stages:
         stage = STAGES[s]
@@ -213,7 +269,11 @@ def main(stages, out: Path, fashion_dir: str, only=None, seeds=None):
             for seed in seeds or stage['seeds']:
                 if any(r['variant'] == name and r['seed'] == seed for r in recs):
                     continue
-                recs.append(run(stage, name, changes, seed, trn, tst))
+                recs.append(
+                    recorded(stage, name, changes, seed, from_run, trn, tst)
+                    if from_run
+                    else run(stage, name, changes, seed, trn, tst)
+                )
                 out.write_text(json.dumps(db, indent=1))
                 print(
                     s, name, seed, f"{recs[-1]['quality']['mse']:.5f}", f"{recs[-1]['wall_seconds']:.0f}s", flush=True
@@ -234,6 +294,12 @@ if __name__ == '__main__':
         help="run only these variants (names as in the table); with a new --out, this reruns one row from scratch",
     )
     p.add_argument('--seeds', nargs='+', type=int, help="run only these seeds (default: the stage's)")
+    p.add_argument(
+        '--from-run',
+        metavar='SOURCE',
+        help="record a finished run instead of training it: a run directory of `spiking-sae train` or a shipped "
+        "model's name, trained with the recipe of the one variant and seed named by --only and --seeds",
+    )
     p.add_argument('--list', action='store_true', help="list the stages")
     a = p.parse_args()
     if a.list or not a.stages:
@@ -245,4 +311,6 @@ if __name__ == '__main__':
         if a.threads:
             torch.set_num_threads(a.threads)
         keep_big_blocks()
-        main(a.stages, a.out, a.fashion_dir, a.only, a.seeds)
+        if a.from_run and (len(a.stages) != 1 or len(a.only or []) != 1 or len(a.seeds or []) != 1):
+            p.error("--from-run records one run: name one stage, one variant (--only) and one seed (--seeds)")
+        main(a.stages, a.out, a.fashion_dir, a.only, a.seeds, a.from_run)

@@ -1,0 +1,95 @@
+"""BatchNorm over time (notebook 24) through the whole package: the command line asks for it, a run directory
+resumes it exactly, the step-by-step engine refuses to train it, and a model trained with it is used like any
+other."""
+
+import pytest
+import torch
+
+
+def test_bn_over_time_resumes_exactly_and_loads_as_plain_batchnorm(tmp_path):
+    "Two epochs straight equal one epoch, a checkpoint, and a resumed second epoch; the result loads as a plain SAE"
+    from spiking_sae.bn_time import BatchNormOverTime
+    from spiking_sae.config import TrainConfig
+    from spiking_sae.datasets import get_data
+    from spiking_sae.fast import FastSAE
+    from spiking_sae.io import load_model
+    from spiking_sae.model import SAE
+    from spiking_sae.runs import train_in
+
+    trn, tst = get_data('sample')
+    trn, tst = trn.subset(300), tst.subset(100)
+    kw = dict(batch_size=50, lr=3e-3, readout='sum', double_lif=False, bn_stats='over_time')
+    straight = train_in(
+        tmp_path / 'a', TrainConfig(epochs=2, **kw), trn, tst, device='cpu', progress=False, cls=FastSAE
+    )
+    train_in(tmp_path / 'b', TrainConfig(epochs=1, **kw), trn, tst, device='cpu', progress=False, cls=FastSAE)
+    resumed = train_in(
+        tmp_path / 'b', TrainConfig(epochs=2, **kw), trn, tst, resume=True, device='cpu', progress=False, cls=FastSAE
+    )
+    assert isinstance(resumed.model.encoder[1], BatchNormOverTime)
+    for (n, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), n
+    per_step = train_in(
+        tmp_path / 'c', TrainConfig(epochs=2, **{**kw, 'bn_stats': 'per_step'}), trn, tst, device='cpu',
+        progress=False, cls=FastSAE,
+    )
+    assert not torch.equal(per_step.model.encoder[4].running_var, straight.model.encoder[4].running_var)
+    plain = load_model(tmp_path / 'b' / 'checkpoint.pt', cls=SAE).eval()  # the step-by-step engine evaluates it
+    with torch.no_grad():
+        torch.testing.assert_close(plain(tst.x[:8]), straight.model.eval()(tst.x[:8]), rtol=0, atol=1e-5)
+
+
+def test_the_step_by_step_engine_refuses_to_train_it(tmp_path):
+    from spiking_sae.config import TrainConfig
+    from spiking_sae.datasets import get_data
+    from spiking_sae.runs import train_in
+
+    trn, tst = get_data('sample')
+    with pytest.raises(ValueError, match='fast engine only'):
+        train_in(tmp_path / 'r', TrainConfig(epochs=1, bn_stats='over_time'), trn.subset(100), tst.subset(50),
+                 device='cpu', progress=False)
+    assert not (tmp_path / 'r' / 'checkpoint.pt').exists()
+
+
+def test_the_command_line_asks_for_it():
+    from spiking_sae.cli import parser
+
+    assert parser().parse_args(['train', '--bn-stats', 'over_time']).bn_stats == 'over_time'
+    assert parser().parse_args(['train']).bn_stats is None  # the preset decides
+    with pytest.raises(SystemExit):
+        parser().parse_args(['train', '--bn-stats', 'pooled'])
+
+
+@pytest.mark.parametrize('same_input', [True, False])
+@pytest.mark.parametrize('momentum', [0.1, None])
+def test_all_steps_is_batchnorm_over_every_step(same_input, momentum):
+    "`all_steps` on rows image by image (S = 1 or T) equals nn.BatchNorm2d on all T·B rows, statistics included"
+    from torch import nn
+    from spiking_sae.bn_time import pooled_over_time
+
+    B, T, C = 6, 4, 3
+    g = torch.Generator().manual_seed(0)
+    plain = nn.BatchNorm2d(C, momentum=momentum).double()
+    with torch.no_grad():
+        plain.weight.uniform_(0.5, 1.5, generator=g)
+        plain.bias.uniform_(-0.5, 0.5, generator=g)
+    pooled = pooled_over_time(nn.Sequential(nn.BatchNorm2d(C, momentum=momentum).double()))[0]
+    pooled.load_state_dict(plain.state_dict())
+    h = torch.randn(B, 1 if same_input else T, C, 5, 5, generator=g, dtype=torch.float64) * 3 + 1
+    for _ in range(2):  # the second call blends into the running statistics the first one left
+        out = pooled.all_steps(h.flatten(0, 1), B, T).view(B, -1, C, 5, 5)
+        want = plain(h.expand(B, T, C, 5, 5).transpose(0, 1).reshape(T * B, C, 5, 5)).view(T, B, C, 5, 5)
+        torch.testing.assert_close(out.expand(B, T, C, 5, 5), want.transpose(0, 1), rtol=0, atol=1e-12)
+        torch.testing.assert_close(pooled.running_mean, plain.running_mean, rtol=0, atol=1e-12)
+        torch.testing.assert_close(pooled.running_var, plain.running_var, rtol=0, atol=1e-12)
+        assert pooled.num_batches_tracked == plain.num_batches_tracked
+
+
+def test_only_a_tracking_batchnorm2d_is_pooled():
+    from torch import nn
+    from spiking_sae.bn_time import pooled_over_time
+
+    with pytest.raises(TypeError, match='without running statistics'):
+        pooled_over_time(nn.Sequential(nn.BatchNorm2d(3, track_running_stats=False)))
+    with pytest.raises(TypeError, match='BatchNorm1d'):
+        pooled_over_time(nn.Sequential(nn.BatchNorm1d(3)))
