@@ -19,8 +19,9 @@ from .fast import FastSAE, triton_works
 from .engines import engine, tune_cpu_allocator
 
 # %% auto #0
-__all__ = ['TUTORIAL', 'sync', 'interleaved_times', 'peak_memory', 'layer_flops', 'train_flops', 'matmul_peak', 'TutorialDigits',
-           'raw_train', 'tutorial_epoch', 'our_epoch', 'variant', 'spike_flips', 'run_bench']
+__all__ = ['TUTORIAL', 'CPU_FEATURES', 'sync', 'interleaved_times', 'peak_memory', 'layer_flops', 'train_flops', 'matmul_peak',
+           'TutorialDigits', 'raw_train', 'tutorial_epoch', 'our_epoch', 'variant', 'spike_flips', 'cpu_features',
+           'inference_rates', 'run_bench']
 
 # %% ../nbs/10_bench.ipynb #2a47b32e
 TUTORIAL = TrainConfig() # the recipe both engines are timed with
@@ -211,6 +212,43 @@ def _device_name(device) -> str:
     except (OSError, StopIteration):
         return platform.processor() or platform.machine()
 
+# %% ../nbs/10_bench.ipynb #0747b786
+CPU_FEATURES = ('avx2', 'avx512f', 'avx512_bf16', 'amx_tile', 'amx_bf16') # what decides the CPU's fp32 and bf16 speed
+
+def cpu_features(device) -> list|None:
+    "The flags of `CPU_FEATURES` that /proc/cpuinfo lists, on a CPU device; None on a GPU or where it is unreadable"
+    if torch.device(device).type != 'cpu':
+        return None
+    try:
+        flags = next(line for line in open('/proc/cpuinfo') if line.startswith('flags')).split(':', 1)[1].split()
+    except (OSError, StopIteration):
+        return None
+    return [f for f in CPU_FEATURES if f in flags]
+
+@torch.no_grad()
+def inference_rates(vs:dict, # name → (model, training step), as `_variants` makes them
+                    x, steps:int, warmup:int, device) -> dict:
+    "Images per second of each variant's model in evaluation mode, under its precision: encoding, reconstructing"
+    fns = {}
+    for k, (m, _) in vs.items():
+        def encode(m=m, p=k.split()[1]):
+            with autocast_for(x.device, p):
+                return m.encode_spikes(x)
+        def reconstruct(m=m, p=k.split()[1]):
+            with autocast_for(x.device, p):
+                return m(x)
+        fns[f'{k} encode'], fns[f'{k} reconstruct'] = encode, reconstruct
+    modes = {k: m.training for k, (m, _) in vs.items()}
+    for m, _ in vs.values():
+        m.eval()
+    try:
+        times = interleaved_times(fns, steps, warmup, device)
+    finally:
+        for k, (m, _) in vs.items():
+            m.train(modes[k])
+    return {k: {task: len(x) / statistics.median(times[f'{k} {task}']) for task in ('encode', 'reconstruct')}
+            for k in vs}
+
 # %% ../nbs/10_bench.ipynb #54bf3c5f
 def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
               batch_size:int=250, num_steps:int=5, # the tutorial's B and T
@@ -249,6 +287,7 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
         sync(device)
         first[k] = time.perf_counter() - t
     times = interleaved_times({k: f for k, (m, f) in vs.items()}, steps, warmup, device)
+    rates = inference_rates(vs, x, steps, warmup, device)
     med = {k: statistics.median(v) for k, v in times.items()}
     mem = {k: peak_memory(f, device) for k, (m, f) in vs.items()}
     flops = train_flops(ref, len(x))
@@ -261,7 +300,8 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
                    peak_mem_mb=mb(mem[k]), spike_flips=flips[k], first_step_s=first[k], step_s_all=times[k])
            for k in vs}
     known = mem['fast fp32'] not in (None, 0) and mem['reference fp32'] is not None
-    res = dict(device=str(device), device_name=_device_name(device), torch=torch.__version__,
+    res = dict(device=str(device), device_name=_device_name(device), cpu_features=cpu_features(device),
+               torch=torch.__version__,
                threads=torch.get_num_threads(), malloc_tuned=tuned, batch_size=len(x), num_steps=num_steps,
                steps=steps, warmup=warmup, kernel=kernel or _kernel_used(device), identical_spikes=same,
                max_abs_diff=diff, spikes=sum(v.numel() for v in like.values()),
@@ -271,7 +311,7 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
                mem_ratio=mem['reference fp32'] / mem['fast fp32'] if known else None,
                gflop_per_step={k: v / 1e9 for k, v in flops.items()},
                gflops={e: out[f'{e} fp32']['gflops'] for e in ('reference', 'fast')},
-               peak_gflops=peaks, variants=out, epoch=None)
+               peak_gflops=peaks, variants=out, inference=rates, epoch=None)
     if epoch:
         res['epoch'] = _bench_epoch(device, batch_size, num_steps, dataset, data_dir, trn, prepare_s)
     return res

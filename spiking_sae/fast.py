@@ -79,8 +79,8 @@ def lif_scan(x, # input currents `(B, T, N)`; the last dimension must be contigu
     "Spikes and membranes `(B, T, N)` of LIF neurons with subtract reset, all steps in one call"
     if kernel is None:
         kernel = 'triton' if x.is_cuda and triton_works(x.device) else 'torch'
-    if x.dtype in (torch.bfloat16, torch.float16):
-        x = x.float() # under autocast, membranes still add up in fp32
+    if x.dtype in (torch.bfloat16, torch.float16): # under autocast, membranes still add up in fp32; an input
+        x = x[:, :1].float().expand_as(x) if x.stride(1) == 0 else x.float() # the same every step converts once
     return (TritonLIF if kernel == 'triton' else LIFScan).apply(x, beta, threshold, slope)
 
 # %% ../nbs/09_fast.ipynb #50c23a8f

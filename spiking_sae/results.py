@@ -11,7 +11,7 @@ from importlib.resources import files
 __all__ = ['RESULT_ROWS', 'measured', 'results_table']
 
 # %% ../nbs/22_results.ipynb #a9049c5d
-def measured(name:str # 'results', 'sweep', 'bench', 'precision' or 'profile'
+def measured(name:str # 'results', 'sweep', 'bench', 'precision', 'profile' or 'profile_bf16'
             ) -> dict:
     "The measurements the docs show, as the scripts in `tools/` wrote them into `spiking_sae/results/`"
     folder = files('spiking_sae')/'results'
