@@ -16,7 +16,7 @@ class BatchNormOverTime(nn.BatchNorm2d):
     def forward(self, x):
         if self.training:
             raise RuntimeError("BatchNorm over time needs every time step at once, and a step-by-step forward "
-                               "(SAE's, encode_spikes, decode_spikes) has one: train with FastSAE's forward "
+                               "(SAE's, encode_spikes, decode_spikes) sees one at a time: train with FastSAE's forward "
                                "(--engine fast), or call .eval() (evaluation uses the running statistics)")
         return super().forward(x)
 
