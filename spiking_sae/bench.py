@@ -13,7 +13,7 @@ from .data import ImageSet, sample_dir, tutorial_tfms
 from .datasets import get_data, torchvision_raw, resolve_dataset
 from .model import SAE
 from .config import TrainConfig
-from .precision import PRECISIONS, autocast_for, get_device, grad_scaler, precision_step
+from .precision import PRECISIONS, autocast_for, cpu_flags, get_device, grad_scaler, precision_step
 from .train import Run, final_step_loss, make_optimizer, train_step, train_epoch
 from .fast import FastSAE, triton_works
 from .engines import engine, tune_cpu_allocator
@@ -217,13 +217,8 @@ CPU_FEATURES = ('avx2', 'avx512f', 'avx512_bf16', 'amx_tile', 'amx_bf16') # what
 
 def cpu_features(device) -> list|None:
     "The flags of `CPU_FEATURES` that /proc/cpuinfo lists, on a CPU device; None on a GPU or where it is unreadable"
-    if torch.device(device).type != 'cpu':
-        return None
-    try:
-        flags = next(line for line in open('/proc/cpuinfo') if line.startswith('flags')).split(':', 1)[1].split()
-    except (OSError, StopIteration):
-        return None
-    return [f for f in CPU_FEATURES if f in flags]
+    flags = cpu_flags() if torch.device(device).type == 'cpu' else None
+    return None if flags is None else [f for f in CPU_FEATURES if f in flags]
 
 @torch.no_grad()
 def inference_rates(vs:dict, # name → (model, training step), as `_variants` makes them

@@ -10,7 +10,8 @@ import torch
 from .config import check_field
 
 # %% auto #0
-__all__ = ['PRECISIONS', 'get_device', 'cpu_has_bf16', 'autocast_for', 'grad_scaler', 'precision_step', 'with_precision']
+__all__ = ['PRECISIONS', 'get_device', 'cpu_flags', 'cpu_has_bf16', 'autocast_for', 'grad_scaler', 'precision_step',
+           'with_precision']
 
 # %% ../nbs/18_precision.ipynb #49437b66
 def get_device(device=None # 'cpu', 'cuda', 'cuda:1' ..., or None for CUDA when present
@@ -30,13 +31,17 @@ PRECISIONS = {'fp32': torch.float32, 'bf16': torch.bfloat16, 'fp16': torch.float
 # %% ../nbs/18_precision.ipynb #5d899024
 _WARNED = [] # whether `autocast_for` said that this CPU emulates bf16
 
-def cpu_has_bf16() -> bool|None:
-    "Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX flags in /proc/cpuinfo); None where unknown"
+def cpu_flags() -> list|None:
+    "The CPU's feature flags, as /proc/cpuinfo lists them; None where it cannot be read"
     try:
-        flags = next(line for line in open('/proc/cpuinfo') if line.startswith('flags')).split()
+        return next(line for line in open('/proc/cpuinfo') if line.startswith('flags')).split(':', 1)[1].split()
     except (OSError, StopIteration):
         return None
-    return 'avx512_bf16' in flags or 'amx_bf16' in flags
+
+def cpu_has_bf16() -> bool|None:
+    "Whether this CPU multiplies bf16 natively (AVX512-BF16 or AMX flags in /proc/cpuinfo); None where unknown"
+    flags = cpu_flags()
+    return None if flags is None else 'avx512_bf16' in flags or 'amx_bf16' in flags
 
 def autocast_for(device, precision:str='fp32'):
     "`torch.autocast` to `precision` on `device`, or a context that changes nothing for 'fp32'"

@@ -22,7 +22,7 @@ import argparse, json, platform, re
 from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
-from spiking_sae.bench import TUTORIAL
+from spiking_sae.bench import TUTORIAL, cpu_features
 from spiking_sae.datasets import get_data
 from spiking_sae.fast import FastSAE
 from spiking_sae.engines import tune_cpu_allocator
@@ -81,14 +81,6 @@ def cpu_name() -> str:
         return platform.processor() or platform.machine()
 
 
-def cpu_flags() -> list:
-    "The CPU's feature flags, as /proc/cpuinfo lists them"
-    try:
-        return next(line for line in open('/proc/cpuinfo') if line.startswith('flags')).split(':', 1)[1].split()
-    except (OSError, StopIteration):
-        return []
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     for o, d in (('--batch-size', 250), ('--num-steps', 5), ('--threads', 2), ('--warmup', 2), ('--steps', 3)):
@@ -117,7 +109,7 @@ def main(argv=None):
         threads=torch.get_num_threads(),
         malloc_tuned=tuned,
         precision=a.precision,
-        cpu_flags=sorted({'avx2', 'avx512f', 'avx512_bf16', 'amx_bf16', 'amx_tile'} & set(cpu_flags())),
+        cpu_flags=cpu_features('cpu'),
         batch_size=len(x),
         num_steps=a.num_steps,
         warmup=a.warmup,

@@ -217,14 +217,17 @@ def recorded(stage: dict, name: str, changes: dict, seed: int, source, trn, tst)
     "The record of a finished run made elsewhere with this variant's recipe: a run directory or a shipped model"
     model = open_model(source, cls=FastSAE)
     if 'train_config' in getattr(model, 'meta', {}):  # a save_pretrained folder or a shipped name
-        got, hist = model.meta['train_config'], model.meta['history']
+        got, made = model.meta['train_config'], model.meta
     else:  # a run directory of `spiking-sae train`
         got = load_checkpoint(Path(source) / 'checkpoint.pt')['train_config']
-        hist = json.loads((Path(source) / 'metrics.json').read_text())['history']
+        made = json.loads((Path(source) / 'metrics.json').read_text())
+    hist = made['history']
     cfg = variant_config(stage, changes, seed)
-    made = asdict(TrainConfig(**{**got, 'channels': tuple(got['channels'])}))  # fields it lacks: their defaults
-    if differ := {k: (made[k], v) for k, v in asdict(cfg).items() if made[k] != v and k != 'precision'}:
+    its = asdict(TrainConfig(**{**got, 'channels': tuple(got['channels'])}))  # fields it lacks: their defaults
+    if differ := {k: (its[k], v) for k, v in asdict(cfg).items() if its[k] != v and k != 'precision'}:
         raise SystemExit(f"{source} was not trained with variant {name!r} of this stage: (its, the variant's) {differ}")
+    if made['train_images'] != len(trn):
+        raise SystemExit(f"{source} trained on {made['train_images']} images, the stage on {len(trn)}: not its data")
     if len(hist) != cfg.epochs:
         raise SystemExit(f"{source} trained {len(hist)} of the stage's {cfg.epochs} epochs: finish it with --resume")
     secs = sum(h['train_seconds'] for h in hist)
