@@ -15,7 +15,7 @@ from .model import SAE
 from .config import TrainConfig
 from .precision import PRECISIONS, autocast_for, cpu_flags, get_device, grad_scaler, precision_step
 from .train import Run, final_step_loss, make_optimizer, train_step, train_epoch
-from .fast import FastSAE, triton_works
+from .fast import FastSAE, fold_batchnorm, triton_works
 from .engines import engine, tune_cpu_allocator
 
 # %% auto #0
@@ -224,8 +224,10 @@ def cpu_features(device) -> list|None:
 def inference_rates(vs:dict, # name → (model, training step), as `_variants` makes them
                     x, steps:int, warmup:int, device) -> dict:
     "Images per second of each variant's model in evaluation mode, under its precision: encoding, reconstructing"
-    fns = {}
-    for k, (m, _) in vs.items():
+    fns, models = {}, {k: m for k, (m, _) in vs.items()}
+    models |= {f'{k} folded': fold_batchnorm(m) for k, m in models.items() if k.split()[0] == 'fast' and
+               'compiled' not in k} # and the fast engine with BatchNorm folded into its convolutions
+    for k, m in models.items():
         def encode(m=m, p=k.split()[1]):
             with autocast_for(x.device, p):
                 return m.encode_spikes(x)
@@ -242,7 +244,7 @@ def inference_rates(vs:dict, # name → (model, training step), as `_variants` m
         for k, (m, _) in vs.items():
             m.train(modes[k])
     return {k: {task: len(x) / statistics.median(times[f'{k} {task}']) for task in ('encode', 'reconstruct')}
-            for k in vs}
+            for k in models}
 
 # %% ../nbs/10_bench.ipynb #54bf3c5f
 def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available

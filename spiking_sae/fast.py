@@ -4,10 +4,11 @@
 
 # %% ../nbs/09_fast.ipynb #36c8369c
 from __future__ import annotations
-import math, warnings
+import copy, math, warnings
 import torch, torch.nn as nn, torch.nn.functional as F
 import snntorch as snn
 from torch.nn.modules.batchnorm import _BatchNorm
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 from .model import SAE, SAEOutput, check_input
 from .distributed import GlobalBatchNorm2d, global_batch_norm, update_running_stats, world
 try:
@@ -17,7 +18,7 @@ except Exception:
 
 # %% auto #0
 __all__ = ['SAME_EVERY_STEP', 'atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'triton_works', 'bn_each_step', 'per_step',
-           'never_fires', 'decayed_deconv', 'lif_consts', 'FastSAE']
+           'never_fires', 'decayed_deconv', 'lif_consts', 'FastSAE', 'fold_batchnorm']
 
 # %% ../nbs/09_fast.ipynb #35d569ba
 def atan_grad(u, # membranes `(B, T, ...)`
@@ -319,3 +320,25 @@ class FastSAE(SAE):
         trains, (T, B) = {}, (self.num_steps, len(x))
         out = self.run(x, record=record, trains=trains)
         return {k: v.view(B, T, *v.shape[1:]).transpose(0, 1) for k, v in trains.items()}, out
+
+# %% ../nbs/09_fast.ipynb #4a834b46
+def _inference_only(model, args):
+    if model.training:
+        raise RuntimeError("this model's BatchNorm is folded into its convolutions (fold_batchnorm), which holds in "
+                           "evaluation only: train the model it was made from, and fold it again")
+
+def fold_batchnorm(model:SAE) -> SAE:
+    "A copy of `model` for inference: each BatchNorm folded into the convolution before it, in evaluation mode"
+    m = copy.deepcopy(model).eval().requires_grad_(False)
+    for part in (m.encoder, m.linearNet, m.decoder):
+        for i in range(1, len(part)):
+            conv, bn = part[i-1], part[i]
+            if not isinstance(bn, _BatchNorm):
+                continue
+            if not isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) or bn.running_mean is None:
+                raise TypeError(f"cannot fold {type(bn).__name__} after {type(conv).__name__}: folding needs a "
+                                "convolution before each BatchNorm, and running statistics, as SAE builds")
+            part[i-1] = fuse_conv_bn_eval(conv, bn, transpose=isinstance(conv, nn.ConvTranspose2d))
+            part[i] = nn.Identity()
+    m.register_forward_pre_hook(_inference_only)
+    return m

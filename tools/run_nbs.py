@@ -35,6 +35,9 @@ def main():
                 bool(skip & set(extract_directives(cell, remove=False))) or _no_eval(cell)
             )
 
+        for cell in nb.cells:  # execnb leaves a cell's old outputs where it prints nothing new: start clean
+            if cell.cell_type == 'code' and not _skip(cell):
+                cell.outputs, cell.execution_count = [], None
         sh = CaptureShell(fn)
         cwd = os.getcwd()
         os.chdir(fn.parent)

@@ -148,7 +148,8 @@ STAGES = {
     ),
     # 8. The full budget (20 epochs on all of Fashion-MNIST, two seeds): the preset, and levers that won on stage 3's.
     # Each run takes 30-60 min on 2 cores; made with `spiking-sae train` (resumable) and recorded with --from-run:
-    #   spiking-sae train --preset best [--bn-stats over_time] --data-dir DIR --out runs/...
+    #   spiking-sae train --preset best [--seed 1] [--bn-stats over_time [--learn-beta --learn-threshold]] \
+    #                     --data-dir DIR --out runs/...
     #   python tools/sweep.py fashion-full --only VARIANT --seeds 0 --from-run runs/...  (or without --from-run: trains)
     # The preset's seed-0 row is the shipped Fashion-MNIST model (--from-run fashion-mnist), behind the results table.
     'fashion-full': dict(
@@ -159,6 +160,33 @@ STAGES = {
         variants={
             'best preset (statistics per step)': {},
             'statistics over time': dict(bn_stats='over_time'),
+            'statistics over time, β, θ learnt': dict(bn_stats='over_time', learn_beta=True, learn_threshold=True),
+        },
+    ),
+    # 9. With statistics over time as the base: the levers that might add to it, on stage 3's budget, two seeds.
+    'fashion-bn-time-plus': dict(
+        data='fashion:10000',
+        epochs=3,
+        base=dict(preset='best', bn_stats='over_time'),
+        seeds=(0, 1),
+        variants={
+            'statistics over time': {},
+            'and β, θ learnt': dict(learn_beta=True, learn_threshold=True),
+            'and T = 8': dict(num_steps=8),
+            'and lr 4e-3': dict(lr=4e-3),
+            'and β, θ learnt, T = 8': dict(learn_beta=True, learn_threshold=True, num_steps=8),
+        },
+    ),
+    # 10. The MNIST sample at the preset's budget (20 epochs of 4,000 digits): the levers that won on Fashion-MNIST.
+    'sample-bn-time': dict(
+        data='sample',
+        epochs=20,
+        base=dict(preset='best'),
+        seeds=(0, 1),
+        variants={
+            'best preset (statistics per step)': {},
+            'statistics over time': dict(bn_stats='over_time'),
+            'statistics over time, β, θ learnt': dict(bn_stats='over_time', learn_beta=True, learn_threshold=True),
         },
     ),
 }
