@@ -335,10 +335,13 @@ def fold_batchnorm(model:SAE) -> SAE:
             conv, bn = part[i-1], part[i]
             if not isinstance(bn, _BatchNorm):
                 continue
-            if not isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) or bn.running_mean is None:
+            if not isinstance(conv, (nn.Conv2d, nn.ConvTranspose2d)) or conv.groups != 1 or bn.running_mean is None:
                 raise TypeError(f"cannot fold {type(bn).__name__} after {type(conv).__name__}: folding needs a "
                                 "convolution before each BatchNorm, and running statistics, as SAE builds")
             part[i-1] = fuse_conv_bn_eval(conv, bn, transpose=isinstance(conv, nn.ConvTranspose2d))
             part[i] = nn.Identity()
+    if left := [n for n, b in m.named_modules() if isinstance(b, _BatchNorm)]:
+        raise TypeError(f"cannot fold {', '.join(left)}: folding needs a convolution right before each BatchNorm, "
+                        "in the encoder, linearNet or decoder, as SAE builds")
     m.register_forward_pre_hook(_inference_only)
     return m

@@ -47,3 +47,10 @@ def test_a_batchnorm_without_a_convolution_before_it_is_refused():
     model.decoder.insert(2, nn.BatchNorm2d(128))
     with pytest.raises(TypeError, match='cannot fold BatchNorm2d after Sequential'):
         fold_batchnorm(model)
+
+
+def test_a_batchnorm_it_cannot_reach_is_refused_not_left_unfolded():
+    model = SAE()
+    model.decoder[0] = nn.Sequential(nn.BatchNorm2d(128), model.decoder[0])  # nested, with no convolution before it
+    with pytest.raises(TypeError, match=r'cannot fold decoder\.0\.0'):
+        fold_batchnorm(model)
