@@ -5,7 +5,7 @@ or `pip install git+https://github.com/spiking-sae/spiking_sae`), since torch.hu
 `sys.path`."""
 dependencies = ['torch', 'torchvision', 'snntorch', 'safetensors']
 
-def sae(pretrained:str|None=None, # a shipped model ('fashion-mnist', 'mnist-sample') or a `save_pretrained` folder
+def sae(pretrained:str|None=None, # a shipped model (a key of `spiking_sae.io.PRETRAINED`) or a `save_pretrained` folder
         engine:str='fast', # 'fast' (`FastSAE`) or 'reference' (`SAE`): the same weights either way
         device='cpu', # 'cpu', 'cuda' ...; `None`: CUDA when present
         **config): # without `pretrained`: the arguments of `SAE` for a new, untrained model

@@ -4,32 +4,37 @@
 
 # %% ../nbs/24_bn_time.ipynb #6e4ab51f
 from __future__ import annotations
-import torch.nn as nn, torch.nn.functional as F
-from .distributed import update_running_stats, world
+import torch, torch.nn as nn, torch.nn.functional as F, snntorch as snn
+from .distributed import global_batch_norm, update_running_stats, world
+from .model import SAE, SAEOutput, check_input
 
 # %% auto #0
-__all__ = ['BatchNormOverTime', 'pooled_over_time', 'with_bn_over_time']
+__all__ = ['BatchNormOverTime', 'pooled_over_time', 'SAEOverTime', 'with_bn_over_time']
 
 # %% ../nbs/24_bn_time.ipynb #30b4317f
 class BatchNormOverTime(nn.BatchNorm2d):
     "`nn.BatchNorm2d` whose training statistics pool the batch and every time step: one mean, one variance per channel"
     def forward(self, x):
         if self.training:
-            raise RuntimeError("BatchNorm over time needs every time step at once, and a step-by-step forward "
-                               "(SAE's, encode_spikes, decode_spikes) sees one at a time: train with FastSAE's forward "
-                               "(--engine fast), or call .eval() (evaluation uses the running statistics)")
+            raise RuntimeError("BatchNorm over time needs every time step at once, and this call sees one at a time "
+                               "(a plain SAE's forward, or decode_spikes): train an SAEOverTime or a FastSAE, whose "
+                               "forwards hand it every step (`with_bn_over_time` picks one), or call .eval() "
+                               "(evaluation uses the running statistics)")
         return super().forward(x)
 
     def all_steps(self, h, # every step's input `(B·S, C, H, W)`; S is 1 when each step's input is the same, or T
                   B:int, T:int):
-        "Training mode: `h` standardised by its mean and variance over all rows; one running-statistics update"
-        C = self.num_features
-        mean, var = self.running_mean.new_zeros(C), self.running_var.new_ones(C) # fp32 also under autocast
-        out = F.batch_norm(h, mean, var, self.weight, self.bias, True, 1., self.eps) # mean, var ← h's
-        n = h.numel() // C # values per channel in h; over the T steps, N (S = 1: T equal copies)
-        N = n * T // (len(h) // B)
-        if N != n: # the unbiased variance over N values, not n
-            var = var * (n - 1) / n * N / (N - 1)
+        "Training mode: `h` standardised by its mean and variance over all rows (of every process); one update"
+        copies = T * B // len(h) # each row stands for this many equal rows: T when S is 1
+        if world()[1] > 1: # training across processes: the rows of every process's share
+            out, mean, var = global_batch_norm(h, self.weight, self.bias, self.eps, copies)
+        else:
+            C = self.num_features
+            mean, var = self.running_mean.new_zeros(C), self.running_var.new_ones(C) # fp32 also under autocast
+            out = F.batch_norm(h, mean, var, self.weight, self.bias, True, 1., self.eps) # mean, var ← h's
+            n = h.numel() // C # values per channel in h; over the T steps, n · copies
+            if copies > 1: # the unbiased variance over n · copies values, not n
+                var = var * (n - 1) / n * (n * copies) / (n * copies - 1)
         update_running_stats(self, mean[None], var[None], 1)
         return out
 
@@ -44,17 +49,45 @@ def pooled_over_time(model:nn.Module) -> nn.Module:
             m.__class__ = BatchNormOverTime
     return model
 
+# %% ../nbs/24_bn_time.ipynb #de2c6091
+class SAEOverTime(SAE):
+    "`SAE` whose training forward goes layer after layer, each over all T steps, as `BatchNormOverTime` needs"
+    def forward(self, x, # images `(B, C, S, S)`
+                record:bool=False # also return every step's output membrane and the latent spikes
+               ) -> torch.Tensor|SAEOutput:
+        "In training, layer by layer (snnTorch's `Leaky` stepped through time); in evaluation, `SAE`'s forward"
+        if not self.training:
+            return super().forward(x, record)
+        check_input(x, self.config)
+        self.reset()
+        T, B = self.num_steps, len(x)
+        h, S = x, 1 # h: the inputs of S steps, step after step (S = 1: the same at every step)
+        for m in [*self.encoder, *self.linearNet, *self.decoder]:
+            if isinstance(m, snn.Leaky):
+                out = [m(h.view(S, B, *h.shape[1:])[t % S]) for t in range(T)]
+                if m is self.decoder.out_lif:
+                    break
+                spikes = [o[0] if isinstance(o, tuple) else o for o in out]
+                if m is self.encoder[-1]:
+                    latent = spikes
+                h, S = torch.cat(spikes).to(h.dtype), T # snnTorch's spikes are float32, whatever the input
+            elif isinstance(m, nn.BatchNorm2d):
+                h = m.all_steps(h, B, T) # every BatchNorm of such a model is a BatchNormOverTime
+            else:
+                h = m(h)
+        mems = [o[1] for o in out]
+        return SAEOutput(mems[-1], torch.stack(mems), torch.stack(latent)) if record else mems[-1]
+
 # %% ../nbs/24_bn_time.ipynb #128ec3ce
 def with_bn_over_time(run):
     "`run`, its model's BatchNorm statistics pooled over the time steps when its config asks (`bn_stats`)"
     from spiking_sae.fast import FastSAE
     if run.cfg.bn_stats != 'over_time':
         return run
-    if not isinstance(run.model, FastSAE):
-        raise ValueError("bn_stats='over_time' trains with the fast engine only (--engine fast; in Python, "
-                         "cls=FastSAE): the step-by-step engine sees one time step at a time")
-    if world()[1] > 1:
-        raise ValueError("bn_stats='over_time' is not implemented across processes yet: train in one process, "
-                         "or with bn_stats='per_step'")
+    if type(run.model) is SAE: # the step-by-step engine: layer by layer in training
+        run.model.__class__ = SAEOverTime # the same layers, parameters and names
+    elif not isinstance(run.model, (FastSAE, SAEOverTime)):
+        raise ValueError(f"bn_stats='over_time' pools the statistics of a model's time steps, and a "
+                         f"{type(run.model).__name__} is not an SAE or a FastSAE: train it with bn_stats='per_step'")
     pooled_over_time(run.model)
     return run

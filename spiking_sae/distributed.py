@@ -8,7 +8,7 @@ import contextlib, gc, inspect, os
 import torch, torch.nn as nn
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-from .train import LOSSES, make_optimizer
+from .train import LOSSES
 
 # %% auto #0
 __all__ = ['summed', 'world', 'launched', 'process_group', 'shard', 'shared_loss', 'batch_loss_sum', 'check_shares',
@@ -140,7 +140,8 @@ class Summed(torch.autograd.Function):
 summed = Summed.apply
 
 def global_batch_norm(x:torch.Tensor, # `(N, C, H, W)`: this process's share
-                      weight, bias, eps:float
+                      weight, bias, eps:float,
+                      copies:int=1 # each row stands for this many equal rows, in the unbiased variance's count
                      ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "BatchNorm of `x` by the mean and variance over every process's share; also that mean and unbiased variance"
     xf = x.to(torch.promote_types(x.dtype, torch.float32)) # fp32 also under autocast
@@ -152,6 +153,7 @@ def global_batch_norm(x:torch.Tensor, # `(N, C, H, W)`: this process's share
     d = xf - mean.view(shape)
     var = (summed((d * d).sum(dims, dtype=f64)) / n).to(xf.dtype)
     out = d * torch.rsqrt(var + eps).view(shape) * weight.view(shape) + bias.view(shape)
+    n = n * copies
     return out.to(x.dtype), mean.detach(), (var * (n / (n - 1)).to(xf.dtype)).detach()
 
 # %% ../nbs/16_distributed.ipynb #143131b2
@@ -177,14 +179,10 @@ class GlobalBatchNorm2d(nn.BatchNorm2d):
         return out
 
 def global_batchnorm(model:nn.Module) -> nn.Module:
-    "`model` with each `nn.BatchNorm2d` replaced by a `GlobalBatchNorm2d` holding its parameters and buffers"
-    for name, m in model.named_children():
+    "`model`, each `nn.BatchNorm2d` made a `GlobalBatchNorm2d` in place: the same parameters, buffers and names"
+    for m in model.modules():
         if type(m) is nn.BatchNorm2d:
-            g = GlobalBatchNorm2d(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
-            g.load_state_dict(m.state_dict())
-            setattr(model, name, g.to(m.weight.device))
-        else:
-            global_batchnorm(m)
+            m.__class__ = GlobalBatchNorm2d # the optimiser's parameters stay the model's
     return model
 
 # %% ../nbs/16_distributed.ipynb #821087fc
@@ -203,7 +201,6 @@ def across_processes(run):
     if world()[1] == 1:
         return run
     global_batchnorm(run.model) # whole-batch BatchNorm across processes
-    run.opt = make_optimizer(run.model, run.cfg) # for the new layers' parameters; no step was taken yet
     net, update = data_parallel(run.model, run.device), run.update
     def step(x):
         loss = update(net, run.opt, shard(x), shared_loss(LOSSES[run.cfg.loss], len(x)))

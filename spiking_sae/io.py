@@ -17,11 +17,13 @@ __all__ = ['PRETRAINED', 'WEIGHTS', 'CONFIG', 'MODEL_KEYS', 'RUN_KEYS', 'weights
 
 # %% ../nbs/13_pretrained.ipynb #83902740
 PRETRAINED = {
-    'fashion-mnist': dict(dataset='fashion-mnist',
-                          command='spiking-sae train --preset best '
-                                  '--data-dir /usr/share/datasets/fashion-mnist --out runs/fashion-best'),
-    'mnist-sample': dict(dataset='sample',
-                         command='spiking-sae train --preset best --dataset sample --out runs/sample-best'),
+    'fashion-mnist': dict(dataset='fashion-mnist', preset='pooled',
+                          command='spiking-sae train --data-dir /usr/share/datasets/fashion-mnist '
+                                  '--out runs/fashion-pooled'),
+    'mnist-sample': dict(dataset='sample', preset='pooled',
+                         command='spiking-sae train --dataset sample --out runs/sample-pooled'),
+    'mnist-sample-best': dict(dataset='sample', preset='best', # the Tutorial's recipe, for the Tutorial
+                              command='spiking-sae train --preset best --dataset sample --out runs/sample-best'),
 }
 WEIGHTS, CONFIG = 'model.safetensors', 'config.json' # the two files of a saved model's folder
 

@@ -8,7 +8,7 @@ from statistics import mean
 from .config import TrainConfig
 
 # %% auto #0
-__all__ = ['PRESETS', 'DEFAULT_PRESET', 'sweep_table']
+__all__ = ['PRESETS', 'sweep_table', 'DEFAULT_PRESET']
 
 # %% ../nbs/06_recipes.ipynb #bd9e07c1
 def sweep_table(stage:dict # one stage of `measured('sweep')`: its `records`, each with `variant`, `quality` ...
@@ -34,5 +34,10 @@ PRESETS = {
     'tutorial': TrainConfig(), # the tutorial's recipe: on the sample it does not learn
     'better': TrainConfig(lr=1e-3, schedule='cosine', out_init=0.1, readout='sum', epochs=20), # first shipped
     'best': TrainConfig(batch_size=50, lr=3e-3, schedule='cosine', out_init=0.1, out_bias='zero',
-                        readout='sum', double_lif=False, epochs=20)}
-DEFAULT_PRESET = 'best' # what `spiking-sae train` uses
+                        readout='sum', double_lif=False, epochs=20)} # what this sweep found
+
+# %% ../nbs/24_bn_time.ipynb #25079927
+PRESETS['pooled'] = TrainConfig(batch_size=50, lr=3e-3, schedule='cosine', out_init=0.1, out_bias='zero',
+                                readout='sum', double_lif=False, epochs=20, # best's, and:
+                                bn_stats='over_time', learn_beta=True, learn_threshold=True)
+DEFAULT_PRESET = 'pooled' # what `spiking-sae train` uses

@@ -25,7 +25,8 @@ RESULT_ROWS = {'zeros': 'predict zeros', 'mean': 'predict the mean training imag
                'pca': 'PCA, 32 components', 'twin': 'non-spiking twin, best recipe (20 epochs)',
                'tutorial': 'SAE, tutorial preset (10 epochs)',
                'better': 'SAE, better preset (20 epochs; the first shipped recipe)',
-               'best': 'SAE, best preset (20 epochs; the default)'}
+               'best': "SAE, best preset (20 epochs; the Tutorial's recipe)",
+               'pooled': 'SAE, pooled preset (20 epochs; the default: best, BatchNorm over time, β and θ learnt)'}
 
 def _cells(q:dict|None) -> str:
     "MSE, PSNR and SSIM of one `quality` dict, or 'not run'"

@@ -1,6 +1,6 @@
 """BatchNorm over time (notebook 24) through the whole package: the command line asks for it, a run directory
-resumes it exactly, the step-by-step engine refuses to train it, and a model trained with it is used like any
-other."""
+resumes it exactly, in either engine, across processes it is exercised by notebook 16 (the default preset uses it), a
+model without time steps is refused, and a model trained with it is used like any other."""
 
 import pytest
 import torch
@@ -39,15 +39,33 @@ def test_bn_over_time_resumes_exactly_and_loads_as_plain_batchnorm(tmp_path):
         torch.testing.assert_close(plain(tst.x[:8]), straight.model.eval()(tst.x[:8]), rtol=0, atol=1e-5)
 
 
-def test_the_step_by_step_engine_refuses_to_train_it(tmp_path):
+def test_the_step_by_step_engine_trains_it_and_resumes_exactly(tmp_path):
+    "SAE trains it as an SAEOverTime (layer by layer); two epochs straight equal one, a checkpoint and one more"
     from spiking_sae.config import TrainConfig
     from spiking_sae.datasets import get_data
     from spiking_sae.runs import train_in
 
     trn, tst = get_data('sample')
-    with pytest.raises(ValueError, match='fast engine only'):
+    trn, tst = trn.subset(200), tst.subset(50)
+    kw = dict(batch_size=50, lr=3e-3, readout='sum', double_lif=False, bn_stats='over_time', learn_beta=True)
+    straight = train_in(tmp_path / 'a', TrainConfig(epochs=2, **kw), trn, tst, device='cpu', progress=False)
+    assert type(straight.model).__name__ == 'SAEOverTime'
+    train_in(tmp_path / 'b', TrainConfig(epochs=1, **kw), trn, tst, device='cpu', progress=False)
+    resumed = train_in(tmp_path / 'b', TrainConfig(epochs=2, **kw), trn, tst, resume=True, device='cpu', progress=False)
+    for (n, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
+        assert torch.equal(a, b), n
+
+
+def test_a_model_without_time_steps_is_refused(tmp_path):
+    from spiking_sae.analysis import TwinAE
+    from spiking_sae.config import TrainConfig
+    from spiking_sae.datasets import get_data
+    from spiking_sae.runs import train_in
+
+    trn, tst = get_data('sample')
+    with pytest.raises(ValueError, match="a TwinAE is not an SAE or a FastSAE: train it with bn_stats='per_step'"):
         train_in(tmp_path / 'r', TrainConfig(epochs=1, bn_stats='over_time'), trn.subset(100), tst.subset(50),
-                 device='cpu', progress=False)
+                 device='cpu', progress=False, cls=TwinAE)
     assert not (tmp_path / 'r' / 'checkpoint.pt').exists()
 
 

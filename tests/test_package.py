@@ -10,6 +10,8 @@ WEIGHTS = [
     'fashion-mnist/model.safetensors',
     'mnist-sample/config.json',
     'mnist-sample/model.safetensors',
+    'mnist-sample-best/config.json',
+    'mnist-sample-best/model.safetensors',
 ]
 SAMPLE = [
     'train-images-idx3-ubyte.gz',
@@ -89,7 +91,7 @@ def test_shipped_weights_are_safetensors_without_pickle():
     from safetensors.torch import load_file
     from spiking_sae.model import SAE
 
-    for name in ('fashion-mnist', 'mnist-sample'):
+    for name in ('fashion-mnist', 'mnist-sample', 'mnist-sample-best'):
         folder = ROOT / 'spiking_sae' / 'weights' / name
         assert sorted(p.name for p in folder.iterdir()) == ['config.json', 'model.safetensors']
         config = {k: v for k, v in json.loads((folder / 'config.json').read_text()).items() if k != 'meta'}  # flat

@@ -5,8 +5,9 @@ Fashion-MNIST.
 [--no-train]
 
 Each trained row is a run directory in runs/: `{data}-{preset}` made by `spiking-sae train --preset ...`
-(the README's command) and `{data}-twin`, the non-spiking twin trained with the default
-(`best`) preset, like with like. A finished
+(the README's command) and `{data}-twin`, the non-spiking twin trained with the `best` preset: the default,
+`pooled`, is `best` with BatchNorm statistics pooled over time steps and β, θ learnt, none of which a network
+without time steps or spiking neurons has, so for the twin the two are one recipe, like with like. A finished
 run is measured; an interrupted one is resumed and a missing one trained, when its row is one of --train
 (default: all). A row whose run is missing and may not be trained keeps its numbers from the existing
 results file, which this script wrote when that run was there, and the file says so under "reused";
@@ -22,7 +23,7 @@ from spiking_sae.evaluation import baselines, quality
 from spiking_sae.analysis import TwinAE
 from spiking_sae.results import RESULT_ROWS, results_table
 from spiking_sae.engines import engine
-from spiking_sae.recipes import DEFAULT_PRESET, PRESETS
+from spiking_sae.recipes import PRESETS
 from spiking_sae.io import load_checkpoint, load_model
 from spiking_sae.runs import train_in
 
@@ -60,12 +61,12 @@ def sae_run(run: Path, preset: str, data_args: list, train: bool):
 
 
 def twin_run(run: Path, trn, tst, train: bool):
-    "The non-spiking twin trained with the default preset (`train_in(..., cls=TwinAE)`), as the spiking model is"
+    "The non-spiking twin trained with the `best` preset (`train_in(..., cls=TwinAE)`): the default's, for a twin"
     if not finished(run):
         if not train:
             return None
         train_in(
-            run, PRESETS[DEFAULT_PRESET], trn, tst, resume=(run / 'checkpoint.pt').exists(), progress=False, cls=TwinAE
+            run, PRESETS['best'], trn, tst, resume=(run / 'checkpoint.pt').exists(), progress=False, cls=TwinAE
         )
     return load_model(run / 'checkpoint.pt', cls=TwinAE)
 
