@@ -17,14 +17,16 @@ class BatchNormOverTime(nn.BatchNorm2d):
     def forward(self, x):
         if self.training:
             raise RuntimeError("BatchNorm over time needs every time step at once, and this call sees one at a time "
-                               "(a plain SAE's forward, or decode_spikes): train an SAEOverTime or a FastSAE, whose "
-                               "forwards hand it every step (`with_bn_over_time` picks one), or call .eval() "
-                               "(evaluation uses the running statistics)")
+                               "(a plain SAE's forward, or decode_spikes in training mode): call .eval() first "
+                               "(evaluation uses the running statistics), or train an SAEOverTime or a FastSAE, "
+                               "whose forwards hand it every step (`with_bn_over_time` makes an SAE one)")
         return super().forward(x)
 
     def all_steps(self, h, # every step's input `(B·S, C, H, W)`; S is 1 when each step's input is the same, or T
                   B:int, T:int):
         "Training mode: `h` standardised by its mean and variance over all rows (of every process); one update"
+        if len(h) not in (B, T * B):
+            raise ValueError(f"all_steps takes B or T·B rows ({B} or {T * B}), got {len(h)}")
         copies = T * B // len(h) # each row stands for this many equal rows: T when S is 1
         if world()[1] > 1: # training across processes: the rows of every process's share
             out, mean, var = global_batch_norm(h, self.weight, self.bias, self.eps, copies)
@@ -64,11 +66,11 @@ class SAEOverTime(SAE):
         h, S = x, 1 # h: the inputs of S steps, step after step (S = 1: the same at every step)
         for m in [*self.encoder, *self.linearNet, *self.decoder]:
             if isinstance(m, snn.Leaky):
-                out = [m(h.view(S, B, *h.shape[1:])[t % S]) for t in range(T)]
+                out = [m(h.reshape(S, B, *h.shape[1:])[t % S]) for t in range(T)]
                 if m is self.decoder.out_lif:
                     break
                 spikes = [o[0] if isinstance(o, tuple) else o for o in out]
-                if m is self.encoder[-1]:
+                if m is self.encoder.latent:
                     latent = spikes
                 h, S = torch.cat(spikes).to(h.dtype), T # snnTorch's spikes are float32, whatever the input
             elif isinstance(m, nn.BatchNorm2d):
@@ -87,7 +89,8 @@ def with_bn_over_time(run):
     if type(run.model) is SAE: # the step-by-step engine: layer by layer in training
         run.model.__class__ = SAEOverTime # the same layers, parameters and names
     elif not isinstance(run.model, (FastSAE, SAEOverTime)):
-        raise ValueError(f"bn_stats='over_time' pools the statistics of a model's time steps, and a "
-                         f"{type(run.model).__name__} is not an SAE or a FastSAE: train it with bn_stats='per_step'")
+        raise ValueError(f"bn_stats='over_time' pools the statistics of a model's time steps, and trains SAE, "
+                         f"SAEOverTime and FastSAE models, not a {type(run.model).__name__}: train it with "
+                         "bn_stats='per_step'")
     pooled_over_time(run.model)
     return run

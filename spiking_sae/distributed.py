@@ -181,7 +181,7 @@ class GlobalBatchNorm2d(nn.BatchNorm2d):
 def global_batchnorm(model:nn.Module) -> nn.Module:
     "`model`, each `nn.BatchNorm2d` made a `GlobalBatchNorm2d` in place: the same parameters, buffers and names"
     for m in model.modules():
-        if type(m) is nn.BatchNorm2d:
+        if type(m) is nn.BatchNorm2d: # not a BatchNormOverTime (made first by `attach`): it pools across processes
             m.__class__ = GlobalBatchNorm2d # the optimiser's parameters stay the model's
     return model
 

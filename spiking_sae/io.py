@@ -207,7 +207,7 @@ class PretrainedIO:
         return from_pretrained(cls, source, device)
 
 # %% ../nbs/13_pretrained.ipynb #b65f7a23
-def pretrained(name:str='fashion-mnist', # 'fashion-mnist' or 'mnist-sample'
+def pretrained(name:str='fashion-mnist', # a key of `PRETRAINED`
                device='cpu', # 'cpu', 'cuda' ...; `None`: CUDA when present
                engine:str='fast' # 'fast' (`FastSAE`) or 'reference' (`SAE`): the same weights either way
               ):

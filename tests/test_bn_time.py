@@ -63,7 +63,7 @@ def test_a_model_without_time_steps_is_refused(tmp_path):
     from spiking_sae.runs import train_in
 
     trn, tst = get_data('sample')
-    with pytest.raises(ValueError, match="a TwinAE is not an SAE or a FastSAE: train it with bn_stats='per_step'"):
+    with pytest.raises(ValueError, match="not a TwinAE: train it with bn_stats='per_step'"):
         train_in(tmp_path / 'r', TrainConfig(epochs=1, bn_stats='over_time'), trn.subset(100), tst.subset(50),
                  device='cpu', progress=False, cls=TwinAE)
     assert not (tmp_path / 'r' / 'checkpoint.pt').exists()

@@ -6,8 +6,9 @@ Fashion-MNIST.
 
 Each trained row is a run directory in runs/: `{data}-{preset}` made by `spiking-sae train --preset ...`
 (the README's command) and `{data}-twin`, the non-spiking twin trained with the `best` preset: the default,
-`pooled`, is `best` with BatchNorm statistics pooled over time steps and β, θ learnt, none of which a network
-without time steps or spiking neurons has, so for the twin the two are one recipe, like with like. A finished
+`pooled`, is `best` with BatchNorm statistics pooled over time steps and β, θ learnt; a network without time
+steps or spiking neurons has nothing for those two to act on (and `pooled` refuses it), so the twin trains with
+the rest of the recipe, at the same budget. A finished
 run is measured; an interrupted one is resumed and a missing one trained, when its row is one of --train
 (default: all). A row whose run is missing and may not be trained keeps its numbers from the existing
 results file, which this script wrote when that run was there, and the file says so under "reused";
