@@ -13,8 +13,8 @@ from .model import SAE, SAEOutput, check_input
 from .distributed import GlobalBatchNorm2d, global_batch_norm, update_running_stats, world
 try:
     import triton, triton.language as tl
-except Exception:
-    triton = None # optional: only the CUDA scan uses it
+except ImportError:
+    triton = None # optional (`pip install spiking_sae[triton]`, or CUDA torch brings it): only the CUDA scan uses it
 
 # %% auto #0
 __all__ = ['SAME_EVERY_STEP', 'atan_grad', 'LIFScan', 'lif_scan', 'TritonLIF', 'triton_works', 'bn_each_step', 'per_step',

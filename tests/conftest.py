@@ -12,6 +12,12 @@ def pytest_addoption(parser):
     parser.addoption(
         '--colab', action='store_true', help="run the notebooks with what Colab has besides a plain Jupyter"
     )
+    parser.addoption(
+        '--refuse',
+        default='triton',
+        help="modules the notebooks cannot import, as where they are not installed (default: triton, which GitHub's "
+        "CPU torch lacks; '' for none)",
+    )
     parser.addoption('--jobs', type=int, default=2, help="notebooks run at a time, the cores shared out among them")
 
 

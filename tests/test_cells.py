@@ -3,7 +3,7 @@ check before any work (Colab's "Run all" runs it on a CPU runtime too), and ever
 library imports comes with what its install cell installs (the notebooks also run where the environment holds
 more: `tools/colab_check.py`)."""
 
-import ast, configparser, re, sys
+import ast, configparser, functools, re, sys
 from importlib.metadata import PackageNotFoundError, distribution, packages_distributions
 from pathlib import Path
 import pytest
@@ -129,23 +129,33 @@ def imports(src: str) -> set:
     return names
 
 
-def closure(reqs) -> set:
-    "The installed distributions that the requirements `reqs` bring, with what they require in turn"
-    todo, seen = list(reqs), set()
+def cuda_only(name: str) -> bool:
+    ("Whether a distribution torch requires comes only with its CUDA build (this machine's), not with the CPU build "
+     "GitHub's CI installs: Triton and NVIDIA's libraries")
+    return name == 'triton' or name.startswith(('nvidia-', 'cuda-'))
+
+
+@functools.cache
+def closure(reqs: tuple) -> frozenset:
+    ("The installed distributions that the requirements `reqs` bring, with what they require in turn, as torch's CPU "
+     "build brings them (`cuda_only` left out of torch's)")
+    todo, seen = [(r, '') for r in reqs], set()
     while todo:
-        req = Requirement(todo.pop())
+        r, by = todo.pop()
+        req = Requirement(r)
         name = canonicalize_name(req.name)
-        if name in seen or req.marker and not req.marker.evaluate({'extra': ''}):
+        if name in seen or req.marker and not req.marker.evaluate({'extra': ''}) or by == 'torch' and cuda_only(name):
             continue
         try:
             dist = distribution(name)
         except PackageNotFoundError:
             continue  # not installed here: it cannot provide a module here either
         seen.add(name)
-        todo += dist.requires or []
-    return seen
+        todo += [(r, name) for r in dist.requires or []]
+    return frozenset(seen)
 
 
+@functools.cache
 def providers() -> dict:
     "{module: its distributions} for everything installed"
     return {m: {canonicalize_name(d) for d in ds} for m, ds in packages_distributions().items()}
@@ -158,7 +168,7 @@ REQUIREMENTS = REQUIREMENTS['DEFAULT']['requirements'].split()
 
 def missing(mods: set, reqs) -> list:
     "The modules of `mods` that neither the standard library, the package nor `reqs` provide"
-    have, by = closure(reqs), providers()
+    have, by = closure(tuple(reqs)), providers()
     return sorted(
         m for m in mods if m not in sys.stdlib_module_names and m != 'spiking_sae' and not by.get(m, set()) & have
     )
@@ -184,6 +194,63 @@ def test_library_imports_what_it_requires():
     assert not missing(mods, REQUIREMENTS), (
         f"the library imports {missing(mods, REQUIREMENTS)}, not in settings.ini's requirements"
     )
+
+
+def test_triton_is_an_extra():
+    "Triton, imported only where it may be missing, is declared as the extra `triton` (setup.py reads settings.ini)"
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / 'settings.ini')
+    assert cfg['DEFAULT']['triton_requirements'].split() == ['triton']
+    assert "'triton': triton_requirements" in (ROOT / 'setup.py').read_text()
+
+
+def test_cuda_only_distributions_are_left_out():
+    "torch's closure as on GitHub's runners: no triton, no NVIDIA libraries (here the CUDA build brings them)"
+    assert cuda_only('triton') and cuda_only('nvidia-cublas') and not cuda_only('sympy')
+    assert 'triton' not in closure(('torch',)) and 'sympy' in closure(('torch',))
+    assert missing({'triton'}, REQUIREMENTS) == ['triton']
+
+
+WITHOUT_TRITON = """
+import refuse_modules, importlib, pkgutil, warnings, subprocess, sys
+import spiking_sae
+for m in pkgutil.iter_modules(spiking_sae.__path__):
+    if m.name not in ('__main__',):
+        importlib.import_module(f'spiking_sae.{m.name}')
+import torch
+from spiking_sae.fast import FastSAE, triton_works
+with warnings.catch_warnings(record=True) as w:
+    warnings.simplefilter('always')
+    assert not triton_works('cpu')
+assert 'triton is not installed' in str(w[0].message), [str(x.message) for x in w]
+m = FastSAE(latent_dim=8, channels=(4, 8, 8))
+m(torch.rand(2, 1, 32, 32)).sum().backward()
+assert 'triton' not in sys.modules
+print('ok')
+"""
+
+
+def test_library_runs_without_triton():
+    ("Every module of the library imports, and the fast engine trains a step, where `triton` cannot be imported "
+     "(as with the CPU torch of GitHub's runners): `tools/refuse_modules.py` refuses it in a fresh interpreter")
+    import os, subprocess
+
+    env = {**os.environ, 'REFUSE_MODULES': 'triton', 'PYTHONPATH': str(ROOT / 'tools')}
+    out = subprocess.run([sys.executable, '-c', WITHOUT_TRITON], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert out.returncode == 0 and out.stdout.split()[-1:] == ['ok'], out.stderr[-3000:]
+
+
+def test_refused_modules_cannot_be_imported():
+    "The refusal works: with REFUSE_MODULES=triton, `import triton` fails as for a package that is not installed"
+    import os, subprocess
+
+    env = {**os.environ, 'REFUSE_MODULES': 'triton json', 'PYTHONPATH': str(ROOT / 'tools')}
+    code = "import refuse_modules\ntry:\n    import triton.language\nexcept ModuleNotFoundError as e: print(e.name)"
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env)
+    assert out.stdout.split() == ['triton'], out.stderr  # the package first, as Python imports it
+    late = subprocess.run([sys.executable, '-c', 'import json, refuse_modules'], capture_output=True, text=True,
+                          env=env)
+    assert late.returncode and 'already imported' in late.stderr  # too late to refuse: said, not ignored
 
 
 def test_missing_imports_are_found():

@@ -1,9 +1,14 @@
 """Learnable neurons (notebook 23) through the whole package: the command line asks for them, a run directory
 resumes them exactly, and a model trained with them is used like any other."""
 
+import pytest
 import torch
+from helpers import assert_same_state
+
+FULL = pytest.mark.notebooks  # trains for several epochs or in a real process: the full run's, not the quick loop's
 
 
+@FULL
 def test_learnt_neurons_resume_exactly_and_load_as_constants(tmp_path):
     "Two epochs straight equal one epoch, a checkpoint, and a resumed second epoch; the result loads as a plain SAE"
     from spiking_sae.config import TrainConfig
@@ -25,8 +30,7 @@ def test_learnt_neurons_resume_exactly_and_load_as_constants(tmp_path):
     learnt = {n: p for n, p in straight.model.named_parameters() if p.ndim == 0}
     assert len(learnt) == 16 and all(p.requires_grad for p in learnt.values())
     assert not torch.isclose(learnt['encoder.2.threshold'], torch.tensor(1.0))  # it moved
-    for (n, a), b in zip(straight.model.state_dict().items(), resumed.model.state_dict().values()):
-        assert torch.equal(a, b), n
+    assert_same_state(straight.model, resumed.model)
     plain = load_model(tmp_path / 'b' / 'checkpoint.pt', cls=FastSAE)  # β and θ are buffers, holding the learnt values
     assert not any(p.ndim == 0 for p in plain.parameters())
     assert torch.equal(plain.encoder[2].threshold, learnt['encoder.2.threshold'].detach())
@@ -34,9 +38,20 @@ def test_learnt_neurons_resume_exactly_and_load_as_constants(tmp_path):
         assert torch.equal(plain(tst.x[:8]), straight.model.eval()(tst.x[:8]))
 
 
-def test_the_command_line_asks_for_them():
-    from spiking_sae.cli import parser
+def test_the_command_line_flags_do_what_they_say(tmp_path):
+    ("`--learn-beta` / `--no-learn-threshold` through `spiking-sae train`: one batch later β has moved from 0.5 in "
+     "every hidden layer, and θ is still 1.0 (not learnt); the default preset learns both")
+    from spiking_sae.cli import run
+    from spiking_sae.io import load_model
 
-    a = parser().parse_args(['train', '--learn-beta', '--learn-threshold'])
-    assert a.learn_beta is True and a.learn_threshold is True
-    assert parser().parse_args(['train']).learn_beta is None  # the preset decides
+    def hidden(out, *flags):
+        run(['train', '--dataset', 'sample', '--epochs', '1', '--limit', '50', '--batch-size', '50', '--quiet',
+             '--out', str(tmp_path / out), *flags])
+        m = load_model(tmp_path / out / 'checkpoint.pt')
+        return [(float(n.beta), float(n.threshold)) for n in m.modules()
+                if hasattr(n, "threshold") and n is not m.decoder.out_lif]
+
+    one = hidden('one', '--learn-beta', '--no-learn-threshold')
+    assert len(one) == 7 and all(b != 0.5 and t == 1.0 for b, t in one), one
+    both = hidden('both')
+    assert all(b != 0.5 and t != 1.0 for b, t in both), both

@@ -1,7 +1,8 @@
 """Every notebook runs as one test, as a user of a plain Jupyter runs it after its install cell: "Run all" (hidden,
 slow and cuda cells too) in a fresh virtual environment holding a kernel and what the notebooks' install cell
 installs (and seeing this Python's packages: its torch), each notebook alone in an empty folder, with IN_TEST=1 to
-keep the work short, two at a time (`--jobs`) (`tools/colab_check.py`). This is the only place CI runs them.
+keep the work short, two at a time (`--jobs`) (`tools/colab_check.py`), with `triton` unimportable (`--refuse`) as on
+GitHub's runners, whose CPU torch brings none. This is the only place CI runs them.
 `--colab` adds what Colab has besides.
 
     python -m pytest tests/test_notebooks.py -k 11_runs --colab-venv /tmp/colabvenv   # reuse an environment
@@ -25,7 +26,8 @@ def kernels(request, tmp_path_factory):
     py = colab_check.make_env(Path(venv), colab=request.config.getoption('colab'))
     request.config.notebooks_torch = colab_check.torch_of(py)  # said at the end (conftest.py)
     gpu, jobs = 'cuda' in request.config.getoption('flags').split(), request.config.getoption('jobs')
-    return colab_check.kernel_specs(py, tmp_path_factory.mktemp('kernels'), gpu=gpu, jobs=jobs), jobs
+    refuse = request.config.getoption('refuse').split()  # as on GitHub's runners: no triton
+    return colab_check.kernel_specs(py, tmp_path_factory.mktemp('kernels'), gpu=gpu, jobs=jobs, refuse=refuse), jobs
 
 
 # started first, so that the two at a time end together (the slowest in `--durations`; a stale list costs only time)

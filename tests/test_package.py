@@ -2,6 +2,7 @@
 that needs no nbdev."""
 
 import subprocess, sys, zipfile
+import pytest
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
@@ -22,6 +23,7 @@ SAMPLE = [
 ]
 
 
+@pytest.mark.notebooks  # builds the wheel: the full run's, not the quick loop's
 def test_wheel_carries_sample_and_command(tmp_path):
     subprocess.run(
         [
@@ -100,26 +102,31 @@ def test_shipped_weights_are_safetensors_without_pickle():
     assert not list((ROOT / 'spiking_sae' / 'weights').glob('*.pt'))
 
 
-def test_min_python_is_what_the_pinned_tools_and_torch_need():
-    "settings.ini's min_python is the highest Python floor among the pinned dev tools and torch: what installs"
+def test_min_python_is_what_the_pinned_tools_need():
+    ("settings.ini's min_python is the highest Python floor among the dev tools, pinned exactly (so their floors are "
+     "the same wherever they install); the Python running here is above it")
     import configparser, re
-    from importlib.metadata import metadata
+    from importlib.metadata import version, metadata
 
     cfg = configparser.ConfigParser()
     cfg.read(ROOT / 'settings.ini')
     cfg = cfg['DEFAULT']
-    pinned = [r.split('==')[0] for r in cfg['dev_requirements'].split() if '==' in r] + ['torch']
+    pins = dict(r.split('==') for r in cfg['dev_requirements'].split() if '==' in r)
+    assert {'nbdev', 'execnb', 'fastcore', 'ghapi'} <= pins.keys(), pins
+    assert all(version(p) == v for p, v in pins.items()), "the dev tools installed are not the pinned ones"
     def floor(p):
         return tuple(map(int, re.search(r'>=\s*(\d+)\.(\d+)', metadata(p)['Requires-Python']).groups()))
-    floors = {p: floor(p) for p in pinned}
-    assert tuple(map(int, cfg['min_python'].split('.'))) == max(floors.values()), floors
+    floors = {p: floor(p) for p in pins}
+    least = tuple(map(int, cfg['min_python'].split('.')))
+    assert least == max(floors.values()), floors
+    assert sys.version_info[:2] >= least
 
 
 def test_imports_load_only_what_they_use():
     ("The command line's parser loads no torch (`spiking-sae --help` answers at once); the package loads nothing; "
      "no module loads torchvision, torchmetrics or pyplot before it needs them")
     heavy = ('torch', 'torchvision', 'torchmetrics', 'matplotlib.pyplot', 'scipy', 'triton', 'snntorch')
-    for imports, allowed in (
+    cases = [
         ('spiking_sae, spiking_sae.cli, spiking_sae.config, spiking_sae.recipes, spiking_sae.engines', ()),
         ('spiking_sae.idx', ('torch',)),
         ('spiking_sae.cli; spiking_sae.cli.parser().parse_args(["train"])', ()),
@@ -128,11 +135,18 @@ def test_imports_load_only_what_they_use():
             'spiking_sae.bn_time',
             ('torch', 'snntorch'),
         ),
-    ):
-        code = f"import sys, {imports}\nprint(*sorted(m for m in {heavy!r} if m in sys.modules))"
-        out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
-        assert out.returncode == 0, out.stderr
-        assert set(out.stdout.split()) <= set(allowed), f"importing {imports} loads {out.stdout.split()}"
+    ]
+    procs = [  # each in a fresh interpreter, all at once
+        subprocess.Popen(
+            [sys.executable, '-c', f"import sys, {imports}\nprint(*sorted(m for m in {heavy!r} if m in sys.modules))"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd='/',
+        )
+        for imports, _ in cases
+    ]
+    for (imports, allowed), p in zip(cases, procs, strict=True):
+        out, err = p.communicate()
+        assert p.returncode == 0, err
+        assert set(out.split()) <= set(allowed), f"importing {imports} loads {out.split()}"
 
 
 def test_what_builds_saves_and_what_saves_loads(tmp_path):

@@ -14,6 +14,8 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 from spiking_sae import cli
 
+FULL = pytest.mark.notebooks  # trains for several epochs or in a real process: the full run's, not the quick loop's
+
 CLI = [sys.executable, '-m', 'spiking_sae']
 TRAIN_IMAGES = 4000  # in the embedded sample
 
@@ -79,6 +81,7 @@ def train(values: dict, out: Path, run=in_process):
     return run(args)
 
 
+@FULL
 @settings(max_examples=25, deadline=None, derandomize=True)
 @given(command_lines())
 @example({'--epochs': '0'}).via('the issue: IndexError in cli.train_cmd')
@@ -110,6 +113,7 @@ def check(values: dict, code: int, out: str, err: str):
         assert 'loss became' in lines[0], f"{values}: valid options refused: {lines[0]}"  # a learning rate of 1e30
 
 
+@FULL
 @pytest.mark.parametrize('values', [{}, {'--epochs': '0'}, {'--lr': 'fast'}, {'--lr': '1e30'}], ids=str)
 def test_a_real_process_says_the_same(values, tmp_path):
     "In a process of its own, the command exits with the same status and says the same as in this one"

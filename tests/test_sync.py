@@ -71,8 +71,19 @@ def test_links_follow_a_new_owner():
 
 
 def test_one_install_cell():
-    "Every notebook installs the same things on Colab: the package from settings.ini's repo, and fastcore"
-    assert colab_check.install_command(ROOT) == ['fastcore', str(ROOT)]
+    ("Every notebook installs the same things on Colab: the package from settings.ini's repo (here, the clone), and "
+     "besides it only what some notebook imports and the package's requirements do not bring")
+    from test_cells import REQUIREMENTS, imports, missing
+    from execnb.nbio import read_nb
+
+    cmd = colab_check.install_command(ROOT)
+    assert str(ROOT) in cmd, cmd
+    used = set().union(*(imports(c.source) for nb in colab_check.notebooks(ROOT) for c in read_nb(nb).cells
+                         if c.cell_type == 'code'))
+    needed = missing(used, [*REQUIREMENTS, *colab_check.JUPYTER, 'ipython'])
+    extra = [a for a in cmd if a != str(ROOT)]
+    unused = [a for a in extra if a not in needed]  # fastcore: the notebooks' test_eq, which no requirement brings
+    assert extra and not unused, f"the install cell installs {unused}, which no notebook needs beyond the package"
 
 
 def test_readme_says_what_replaces_nbdev_prepare():

@@ -76,14 +76,17 @@ def make_env(dest: Path, root=ROOT, colab: bool = False) -> Path:
     py = dest / 'bin' / 'python'
     if not py.exists():
         venv.create(dest, with_pip=True)
-        own = subprocess.run(
-            [str(py), '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        mine = [*site.getsitepackages(), sysconfig.get_paths()['purelib'], site.getusersitepackages()]
-        Path(own, 'this-python.pth').write_text('\n'.join(d for d in dict.fromkeys(mine) if Path(d).is_dir()) + '\n')
+    own = subprocess.run(
+        [str(py), '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    mine = [*site.getsitepackages(), sysconfig.get_paths()['purelib'], site.getusersitepackages()]
+    Path(own, 'this-python.pth').write_text('\n'.join(d for d in dict.fromkeys(mine) if Path(d).is_dir()) + '\n')
+    # `REFUSE_MODULES` (kernel_specs' `refuse`) makes modules unimportable from the interpreter's start
+    shutil.copy(ROOT / 'tools' / 'refuse_modules.py', own)
+    Path(own, 'refuse-modules.pth').write_text('import refuse_modules\n')
     subprocess.run(
         [str(py), '-m', 'pip', 'install', '-q', *install_command(root), *JUPYTER, *(COLAB_HAS if colab else [])],
         check=True,
@@ -98,9 +101,11 @@ def torch_of(py: Path) -> str:
     return subprocess.run([str(py), '-c', code], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def kernel_specs(py: Path, where: Path, gpu: bool = False, jobs: int = 1) -> KernelSpecManager:
+def kernel_specs(py: Path, where: Path, gpu: bool = False, jobs: int = 1, refuse=()) -> KernelSpecManager:
     """A kernel spec running `py`, as Colab's CPU runtime would (or its GPU runtime, with `gpu`): its own scripts first
-    on PATH; with `jobs` notebooks at a time, each (and what it starts) gets its share of the cores as threads"""
+    on PATH; with `jobs` notebooks at a time, each (and what it starts) gets its share of the cores as threads; the
+    modules `refuse` unimportable in it and in the processes it starts (`tools/refuse_modules.py`), as where they
+    are not installed: GitHub's CPU torch brings no `triton`"""
     threads = {} if jobs == 1 else dict(OMP_NUM_THREADS=str(max(1, len(os.sched_getaffinity(0)) // jobs)))
     env = dict(
         IN_TEST='1',
@@ -108,6 +113,7 @@ def kernel_specs(py: Path, where: Path, gpu: bool = False, jobs: int = 1) -> Ker
         **threads,
         MPLBACKEND='module://matplotlib_inline.backend_inline',
         **({} if gpu else dict(CUDA_VISIBLE_DEVICES='')),
+        **(dict(REFUSE_MODULES=' '.join(refuse)) if refuse else {}),
     )
     spec = dict(
         argv=[str(py), '-m', 'ipykernel_launcher', '-f', '{connection_file}'],
@@ -172,6 +178,8 @@ def main(argv=None):
     p.add_argument('--colab', action='store_true', help="add what Colab has besides a plain Jupyter (COLAB_HAS)")
     p.add_argument('--jobs', type=int, default=2, help="notebooks run at a time (default: 2; the cores are shared out)")
     p.add_argument('--out', type=Path, help="also write the results here as JSON")
+    p.add_argument('--refuse', default='triton', help="modules made unimportable, as where they are not installed "
+                   "(default: triton, which GitHub's CPU torch lacks; '' refuses none)")
     a = p.parse_args(argv)
     nbs = [n for n in notebooks() if not a.notebooks or n.name in a.notebooks or n.stem in a.notebooks]
     tmp = Path(tempfile.mkdtemp(prefix='colab-check-'))
@@ -184,7 +192,7 @@ def main(argv=None):
             f"{torch_of(py)}",
             flush=True,
         )
-        specs = kernel_specs(py, tmp / 'kernels', jobs=a.jobs)
+        specs = kernel_specs(py, tmp / 'kernels', jobs=a.jobs, refuse=a.refuse.split())
         results, runs = [], run_notebooks(nbs, specs, a.jobs)
         try:
             for run in runs.values():
