@@ -68,7 +68,8 @@ def _unspike(seq:nn.Sequential) -> nn.Sequential:
         if isinstance(m, snn.Leaky):
             seq[i] = nn.Identity() if float(m.threshold) >= OUT_THRESHOLD else nn.ReLU()
     return seq
-#| export
+
+# %% ../nbs/08_analysis.ipynb #57d2d667
 class TwinAE(nn.Module):
     "`SAE`'s layers, ReLUs instead of spiking neurons: one pass, a continuous latent of `latent_dim` numbers"
     def __init__(self, latent_dim:int=32, # number of latent (continuous) units
@@ -80,6 +81,8 @@ class TwinAE(nn.Module):
                  **kw # any other argument of `SAE`: kept in `config`, unused
                 ):
         super().__init__()
+        if kw.get('bn_stats', 'per_step') != 'per_step':
+            raise ValueError("the twin has no time steps to pool BatchNorm over: train it with bn_stats='per_step'")
         sae = SAE(latent_dim, beta, threshold, num_steps, slope, input_size, channels, in_channels, **kw)
         self.config = sae.config
         self.encoder, self.linearNet, self.decoder = (_unspike(getattr(sae, p))

@@ -5,21 +5,21 @@
 # %% ../nbs/24_bn_time.ipynb #6e4ab51f
 from __future__ import annotations
 import torch, torch.nn as nn, torch.nn.functional as F, snntorch as snn
+from .config import UsageError
 from .distributed import global_batch_norm, update_running_stats, world
-from .model import SAE, SAEOutput, check_input
 
 # %% auto #0
-__all__ = ['BatchNormOverTime', 'pooled_over_time', 'SAEOverTime', 'with_bn_over_time']
+__all__ = ['BatchNormOverTime', 'forward_over_time']
 
 # %% ../nbs/24_bn_time.ipynb #30b4317f
 class BatchNormOverTime(nn.BatchNorm2d):
     "`nn.BatchNorm2d` whose training statistics pool the batch and every time step: one mean, one variance per channel"
     def forward(self, x):
         if self.training:
-            raise RuntimeError("BatchNorm over time needs every time step at once, and this call sees one at a time "
-                               "(a plain SAE's forward, or decode_spikes in training mode): call .eval() first "
-                               "(evaluation uses the running statistics), or train an SAEOverTime or a FastSAE, "
-                               "whose forwards hand it every step (`with_bn_over_time` makes an SAE one)")
+            raise UsageError("BatchNorm over time needs every time step at once, and this call sees one at a time "
+                             "(decode_spikes in training mode, or a loop of your own): call .eval() first "
+                             "(evaluation uses the running statistics), or train through the model's forward, "
+                             "which hands it every step (`forward_over_time`)")
         return super().forward(x)
 
     def all_steps(self, h, # every step's input `(B·S, C, H, W)`; S is 1 when each step's input is the same, or T
@@ -40,57 +40,23 @@ class BatchNormOverTime(nn.BatchNorm2d):
         update_running_stats(self, mean[None], var[None], 1)
         return out
 
-def pooled_over_time(model:nn.Module) -> nn.Module:
-    "`model`, each `nn.BatchNorm2d` made a `BatchNormOverTime` in place: the same parameters, buffers and names"
-    for name, m in model.named_modules():
-        if isinstance(m, nn.modules.batchnorm._BatchNorm) and not isinstance(m, BatchNormOverTime):
-            if type(m) is not nn.BatchNorm2d or not m.track_running_stats:
-                raise TypeError(f"{name} is a {type(m).__name__}" + ('' if m.track_running_stats else
-                                " without running statistics") + ": BatchNorm over time takes an nn.BatchNorm2d "
-                                "that tracks them, as SAE builds")
-            m.__class__ = BatchNormOverTime
-    return model
-
 # %% ../nbs/24_bn_time.ipynb #de2c6091
-class SAEOverTime(SAE):
-    "`SAE` whose training forward goes layer after layer, each over all T steps, as `BatchNormOverTime` needs"
-    def forward(self, x, # images `(B, C, S, S)`
-                record:bool=False # also return every step's output membrane and the latent spikes
-               ) -> torch.Tensor|SAEOutput:
-        "In training, layer by layer (snnTorch's `Leaky` stepped through time); in evaluation, `SAE`'s forward"
-        if not self.training:
-            return super().forward(x, record)
-        check_input(x, self.config)
-        self.reset()
-        T, B = self.num_steps, len(x)
-        h, S = x, 1 # h: the inputs of S steps, step after step (S = 1: the same at every step)
-        for m in [*self.encoder, *self.linearNet, *self.decoder]:
-            if isinstance(m, snn.Leaky):
-                out = [m(h.reshape(S, B, *h.shape[1:])[t % S]) for t in range(T)]
-                if m is self.decoder.out_lif:
-                    break
-                spikes = [o[0] if isinstance(o, tuple) else o for o in out]
-                if m is self.encoder.latent:
-                    latent = spikes
-                h, S = torch.cat(spikes).to(h.dtype), T # snnTorch's spikes are float32, whatever the input
-            elif isinstance(m, nn.BatchNorm2d):
-                h = m.all_steps(h, B, T) # every BatchNorm of such a model is a BatchNormOverTime
-            else:
-                h = m(h)
-        mems = [o[1] for o in out]
-        return SAEOutput(mems[-1], torch.stack(mems), torch.stack(latent)) if record else mems[-1]
-
-# %% ../nbs/24_bn_time.ipynb #128ec3ce
-def with_bn_over_time(run):
-    "`run`, its model's BatchNorm statistics pooled over the time steps when its config asks (`bn_stats`)"
-    from spiking_sae.fast import FastSAE
-    if run.cfg.bn_stats != 'over_time':
-        return run
-    if type(run.model) is SAE: # the step-by-step engine: layer by layer in training
-        run.model.__class__ = SAEOverTime # the same layers, parameters and names
-    elif not isinstance(run.model, (FastSAE, SAEOverTime)):
-        raise ValueError(f"bn_stats='over_time' pools the statistics of a model's time steps, and trains SAE, "
-                         f"SAEOverTime and FastSAE models, not a {type(run.model).__name__}: train it with "
-                         "bn_stats='per_step'")
-    pooled_over_time(run.model)
-    return run
+def forward_over_time(model:nn.Module, # an `SAE` in training mode, its membranes reset
+                      x) -> tuple[list, list]:
+    "Every step's output membrane and latent spikes, the layers taken one after another, each over all T steps"
+    T, B = model.num_steps, len(x)
+    h, S = x, 1 # h: the inputs of S steps, step after step (S = 1: the same at every step)
+    for m in [*model.encoder, *model.linearNet, *model.decoder]:
+        if isinstance(m, snn.Leaky): # snnTorch's layer, stepped through time
+            out = [m(h.reshape(S, B, *h.shape[1:])[t % S]) for t in range(T)]
+            if m is model.decoder.out_lif:
+                break
+            spikes = [o[0] if isinstance(o, tuple) else o for o in out]
+            if m is model.encoder.latent:
+                latent = spikes
+            h, S = torch.cat(spikes).to(h.dtype), T # snnTorch's spikes are float32, whatever the input
+        elif isinstance(m, BatchNormOverTime):
+            h = m.all_steps(h, B, T)
+        else:
+            h = m(h)
+    return [o[1] for o in out], latent

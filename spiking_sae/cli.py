@@ -10,7 +10,7 @@ from pathlib import Path
 # only what the parser needs, none of it importing torch: `spiking-sae --help` answers at once
 from . import __version__
 from .config import (BN_STATS, DATASETS, LOSS_NAMES, OUT_BIASES, PRECISION_NAMES, READOUT_NAMES,
-                                SCHEDULES, TrainConfig, check_field, check_limit)
+                                SCHEDULES, TrainConfig, UsageError, check_field, check_limit)
 from .recipes import PRESETS, DEFAULT_PRESET
 from .io import PRETRAINED
 from .engines import ENGINES, KERNELS, engine, tune_cpu_allocator
@@ -60,7 +60,9 @@ def _add_config_args(p):
 
 # %% ../nbs/12_cli.ipynb #3b92faf5
 class _Parser(argparse.ArgumentParser):
-    "An `ArgumentParser` whose errors are one line: what is wrong, and where the usage is"
+    "An `ArgumentParser` whose errors are one line, and which takes options only as spelt (no abbreviations)"
+    def __init__(self, *args, **kwargs): # its subcommands' parsers too: a new option cannot break a user's `--epoch`
+        super().__init__(*args, **{'allow_abbrev': False, **kwargs})
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
@@ -195,10 +197,10 @@ def _train(args, device):
 # %% ../nbs/12_cli.ipynb #d850003f
 def _model(args):
     "The model `args.model` names, on the device, built by the engine the options ask for"
-    from spiking_sae.io import open_model
+    from spiking_sae.io import from_pretrained
     from spiking_sae.precision import get_device
     device = get_device(args.device)
-    model = open_model(args.model, device, _engine(args, device))
+    model = from_pretrained(_engine(args, device), args.model, device)
     if args.dataset is None:
         args.dataset = model.meta.get('dataset', 'auto') if args.data_dir is None else 'auto'
     return model
@@ -285,15 +287,16 @@ def run(argv:list|None=None # the arguments after `spiking-sae`; `None`: the pro
     return COMMANDS[args.command](args)
 
 def main(argv:list|None=None) -> int:
-    "The `spiking-sae` command: runs it, says what went wrong in one line on stderr; the exit status"
+    "The `spiking-sae` command: runs it; a mistake the user can fix is one line on stderr; the exit status"
     args = parser().parse_args(argv) # a usage error exits with status 2, as argparse does
     from spiking_sae.runs import TrainingInterrupted
+    from spiking_sae.train import TrainingStopped
     try:
         COMMANDS[args.command](args)
         return 0
     except TrainingInterrupted as e: # a checkpoint was written: how to carry on
         print(f"spiking-sae {args.command}: {e}", file=sys.stderr)
         return 128 + e.signum
-    except (ValueError, OSError, RuntimeError) as e:
-        print(f"spiking-sae {args.command}: error: {e}", file=sys.stderr)
+    except (ValueError, OSError, UsageError, TrainingStopped) as e: # what the user can fix; any other error
+        print(f"spiking-sae {args.command}: error: {e}", file=sys.stderr) # (a bug, out of memory, NCCL): its traceback
         return 1

@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, field, fields
 
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'READOUT_NAMES', 'SCHEDULES', 'OUT_BIASES', 'PRECISION_NAMES', 'BN_STATS', 'DATASETS', 'MODEL_RULES',
-           'TRAIN_RULES', 'RULES', 'LIMIT_RULE', 'check_field', 'check_arch', 'check_limit', 'TrainConfig']
+           'TRAIN_RULES', 'RULES', 'LIMIT_RULE', 'UsageError', 'check_field', 'check_arch', 'check_limit',
+           'TrainConfig']
 
 # %% ../nbs/17_config.ipynb #e4d8f487
 LOSS_NAMES = ('final', 'time_avg') # the training losses (`train.LOSSES`)
@@ -55,17 +56,20 @@ MODEL_RULES = { # the arguments of `SAE` (and of its layers): (check, the accept
     'num_steps': _integer(1, 1_000), 'slope': _number(0, above=True),
     'input_size': _integer(8, 1024, every=8, why=" (three stride-2 convolutions halve it three times)"),
     'channels': _three(_integer(1, 4096)), 'in_channels': _integer(1, 4096),
-    'readout': _one_of(READOUT_NAMES), 'double_lif': _boolean}
+    'readout': _one_of(READOUT_NAMES), 'double_lif': _boolean, 'learn_beta': _boolean, 'learn_threshold': _boolean,
+    'bn_stats': _one_of(BN_STATS)}
 TRAIN_RULES = { # the rest of a training run
     'lr': _number(0, above=True), 'weight_decay': _number(0), 'batch_size': _integer(1),
     'epochs': _integer(1, 10_000), 'seed': _integer(0, 2**64 - 1), 'loss': _one_of(LOSS_NAMES),
     'out_init': _number(0), 'out_bias': _one_of(OUT_BIASES), 'schedule': _one_of(SCHEDULES),
-    'precision': _one_of(PRECISION_NAMES), 'learn_beta': _boolean, 'learn_threshold': _boolean,
-    'bn_stats': _one_of(BN_STATS)}
+    'precision': _one_of(PRECISION_NAMES)}
 RULES = {**MODEL_RULES, **TRAIN_RULES} # the one table
 LIMIT_RULE = _integer(1) # images to train on (`--limit`), when not all
 
 # %% ../nbs/17_config.ipynb #3c9c5ed3
+class UsageError(RuntimeError):
+    "An error the user can fix, whose message says how: the command line prints it as one line, without a traceback"
+
 def _check(rule:tuple, value, label:str):
     "Raise a one-line `ValueError` unless `value` passes `rule`"
     ok, accepted = rule
@@ -99,7 +103,7 @@ def _setting(default, meaning:str):
     "A field of `TrainConfig`: its default, and what it means (the command line's help)"
     return field(default=default, metadata={'help': meaning})
 
-@dataclass
+@dataclass(frozen=True) # a preset or a run's config cannot be changed in place: `dataclasses.replace` makes a new one
 class TrainConfig:
     "Every hyper-parameter of a training run; the defaults are the tutorial's"
     latent_dim: int = _setting(32, "latent (spiking) neurons: the size of the code")

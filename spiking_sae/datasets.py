@@ -10,7 +10,7 @@ import numpy as np, torch
 from PIL import Image
 from .idx import IDX_FILES, find_idx, load_idx
 from .folders import read_folder
-from .config import DATASETS
+from .config import DATASETS, UsageError
 from .data import ImageSet, sample_dir, transform_once
 
 # %% auto #0
@@ -60,7 +60,7 @@ def torchvision_raw(name:str, # one of `TV_DATASETS`
         offline = ("Put the four IDX .gz files in a folder and pass data_dir=... (`--data-dir DIR`)"
                    if name != 'cifar10' else f"Put cifar-10-python.tar.gz (www.cs.toronto.edu/~kriz/cifar.html) "
                                              f"in {root}, or pass a folder of images: data_dir=... (`--data-dir DIR`)")
-        raise RuntimeError(f"could not get {name} through torchvision into {root} ({e}).\nOffline? {offline}, "
+        raise UsageError(f"could not get {name} through torchvision into {root} ({e}).\nOffline? {offline}, "
                            "or use the embedded sample: dataset='sample' (`--dataset sample`).") from e
     return torch.as_tensor(ds.data), torch.as_tensor(ds.targets, dtype=torch.int64)
 

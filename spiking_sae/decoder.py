@@ -17,19 +17,21 @@ class LatentToConv(nn.Sequential):
     def __init__(self, latent_dim:int=32, # number of latent neurons
                  input_size:int=32, # side of the square image
                  channels=(32, 64, 128), # channels of the encoder's conv layers
-                 beta:float=0.5, threshold:float=1.0, slope:float=2.0 # LIF parameters, as in `lif`
+                 beta:float=0.5, threshold:float=1.0, slope:float=2.0, # LIF parameters, as in `lif`
+                 learn_beta:bool=False, learn_threshold:bool=False
                 ):
         check_arch(latent_dim=latent_dim, input_size=input_size, channels=channels, beta=beta, threshold=threshold,
-                   slope=slope)
+                   slope=slope, learn_beta=learn_beta, learn_threshold=learn_threshold)
         side = input_size // 8
         super().__init__(nn.Linear(latent_dim, channels[-1]*side*side),
-                         lif(beta=beta, threshold=threshold, slope=slope, output=True))
+                         lif(beta=beta, threshold=threshold, slope=slope, output=True, learn_beta=learn_beta,
+                             learn_threshold=learn_threshold))
 
 # %% ../nbs/02_decoder.ipynb #9d363efa
-def deconv_block(c_in:int, c_out:int, **lif_kw) -> list[nn.Module]:
+def deconv_block(c_in:int, c_out:int, norm_layer=nn.BatchNorm2d, **lif_kw) -> list[nn.Module]:
     "A 3×3 stride-2 transposed convolution that doubles the image, BatchNorm, then LIF neurons"
     return [nn.ConvTranspose2d(c_in, c_out, 3, padding=1, stride=2, output_padding=1),
-            nn.BatchNorm2d(c_out), lif(**lif_kw)]
+            norm_layer(c_out), lif(**lif_kw)]
 
 # %% ../nbs/02_decoder.ipynb #675551d0
 OUT_THRESHOLD = 20_000. # the tutorial's threshold for the output layer: high enough never to be reached
@@ -43,14 +45,17 @@ class Decoder(nn.Sequential):
                  out_channels:int=1, # channels of the output image
                  beta:float=0.5, threshold:float=1.0, slope:float=2.0, # LIF parameters, as in `lif`
                  readout:str='leaky', # output: 'leaky' decays by `beta` (tutorial); 'sum' (β=1) accumulates
-                 double_lif:bool=True # start with LIF on `linearNet`'s spikes (tutorial); False: pass them on
+                 double_lif:bool=True, # start with LIF on `linearNet`'s spikes (tutorial); False: pass them on
+                 learn_beta:bool=False, learn_threshold:bool=False, # the hidden layers' β, θ learnt (`lif`)
+                 norm_layer=nn.BatchNorm2d # the normalisation after each hidden transposed convolution
                 ):
         check_arch(input_size=input_size, channels=channels, in_channels=out_channels, beta=beta,
-                   threshold=threshold, slope=slope, readout=readout, double_lif=double_lif)
-        kw = dict(beta=beta, threshold=threshold, slope=slope)
+                   threshold=threshold, slope=slope, readout=readout, double_lif=double_lif,
+                   learn_beta=learn_beta, learn_threshold=learn_threshold)
+        kw = dict(beta=beta, threshold=threshold, slope=slope, learn_beta=learn_beta, learn_threshold=learn_threshold)
         c, side = tuple(channels)[::-1], input_size // 8
         super().__init__(nn.Unflatten(1, (c[0], side, side)), lif(**kw) if double_lif else nn.Identity(),
-                         *deconv_block(c[0], c[1], **kw), *deconv_block(c[1], c[2], **kw),
+                         *deconv_block(c[0], c[1], norm_layer, **kw), *deconv_block(c[1], c[2], norm_layer, **kw),
                          nn.ConvTranspose2d(c[2], out_channels, 3, padding=1, stride=2, output_padding=1),
                          lif(beta=READOUTS[readout] or beta, threshold=OUT_THRESHOLD, slope=slope,
                              output=True))

@@ -8,7 +8,7 @@ import contextlib, gc, inspect, os
 import torch, torch.nn as nn
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
-from .train import LOSSES
+from .config import UsageError
 
 # %% auto #0
 __all__ = ['summed', 'world', 'launched', 'process_group', 'shard', 'shared_loss', 'batch_loss_sum', 'check_shares',
@@ -106,7 +106,7 @@ def together(error:Exception|None, # what went wrong in this process, if anythin
         return
     if error is not None:
         raise error
-    raise RuntimeError("another process stopped with an error, printed above by its rank; this one stops too")
+    raise UsageError("another process stopped with an error, printed above by its rank; this one stops too")
 
 @contextlib.contextmanager
 def local_first():
@@ -203,7 +203,7 @@ def across_processes(run):
     global_batchnorm(run.model) # whole-batch BatchNorm across processes
     net, update = data_parallel(run.model, run.device), run.update
     def step(x):
-        loss = update(net, run.opt, shard(x), shared_loss(LOSSES[run.cfg.loss], len(x)))
+        loss = update(net, run.opt, shard(x), shared_loss(run.loss_fn, len(x)))
         return batch_loss_sum(loss.detach(), len(x))
     run.step, run.state['net'] = step, net
     return run

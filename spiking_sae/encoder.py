@@ -16,16 +16,17 @@ __all__ = ['lif', 'conv_block', 'Encoder']
 def lif(beta:float=0.5, # fraction of the membrane kept from one step to the next
         threshold:float=1.0, # membrane potential at which the neuron fires
         slope:float=2.0, # slope α of the arctan surrogate gradient
-        output:bool=False # also return the membrane, not only the spikes
+        output:bool=False, # also return the membrane, not only the spikes
+        learn_beta:bool=False, learn_threshold:bool=False # β, θ: parameters that training adjusts
        ) -> snn.Leaky:
     "A layer of leaky integrate-and-fire neurons that keeps its own membrane between calls"
     return snn.Leaky(beta=beta, threshold=threshold, spike_grad=surrogate.atan(alpha=slope),
-                     init_hidden=True, output=output)
+                     init_hidden=True, output=output, learn_beta=learn_beta, learn_threshold=learn_threshold)
 
 # %% ../nbs/01_encoder.ipynb #34827f8d
-def conv_block(c_in:int, c_out:int, **lif_kw) -> list[nn.Module]:
+def conv_block(c_in:int, c_out:int, norm_layer=nn.BatchNorm2d, **lif_kw) -> list[nn.Module]:
     "A 3×3 stride-2 convolution that halves the image, BatchNorm, then LIF neurons"
-    return [nn.Conv2d(c_in, c_out, 3, padding=1, stride=2), nn.BatchNorm2d(c_out), lif(**lif_kw)]
+    return [nn.Conv2d(c_in, c_out, 3, padding=1, stride=2), norm_layer(c_out), lif(**lif_kw)]
 
 # %% ../nbs/01_encoder.ipynb #8997cd5a
 class Encoder(nn.Sequential):
@@ -36,14 +37,18 @@ class Encoder(nn.Sequential):
                  in_channels:int=1, # channels of the input image
                  beta:float=0.5, # membrane decay
                  threshold:float=1.0, # firing threshold
-                 slope:float=2.0 # arctan surrogate slope
+                 slope:float=2.0, # arctan surrogate slope
+                 learn_beta:bool=False, learn_threshold:bool=False, # β, θ learnt, as in `lif`
+                 norm_layer=nn.BatchNorm2d # the normalisation after each convolution
                 ):
         check_arch(latent_dim=latent_dim, input_size=input_size, channels=channels, in_channels=in_channels,
-                   beta=beta, threshold=threshold, slope=slope)
-        kw = dict(beta=beta, threshold=threshold, slope=slope)
+                   beta=beta, threshold=threshold, slope=slope, learn_beta=learn_beta,
+                   learn_threshold=learn_threshold)
+        kw = dict(beta=beta, threshold=threshold, slope=slope, learn_beta=learn_beta,
+                  learn_threshold=learn_threshold)
         c, side = (in_channels, *channels), input_size // 8
-        super().__init__(*conv_block(c[0], c[1], **kw), *conv_block(c[1], c[2], **kw),
-                         *conv_block(c[2], c[3], **kw), nn.Flatten(1, 3),
+        blocks = [m for i in range(3) for m in conv_block(c[i], c[i+1], norm_layer, **kw)]
+        super().__init__(*blocks, nn.Flatten(1, 3),
                          nn.Linear(c[3]*side*side, latent_dim), lif(output=True, **kw))
 
     @property

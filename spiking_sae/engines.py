@@ -7,7 +7,7 @@ from __future__ import annotations
 import ctypes
 
 # %% auto #0
-__all__ = ['ENGINES', 'KERNELS', 'engine_class', 'engine', 'keep_big_blocks', 'tune_cpu_allocator']
+__all__ = ['ENGINES', 'KERNELS', 'engine_class', 'engine', 'pretrained', 'keep_big_blocks', 'tune_cpu_allocator']
 
 # %% ../nbs/19_engines.ipynb #a652e246
 ENGINES = ('fast', 'reference') # `FastSAE` and `SAE`
@@ -41,6 +41,15 @@ def engine(name:str='fast', # 'fast' (`FastSAE`) or 'reference' (`SAE`)
     build.__doc__ = f"A new {cls.__name__}" + (f" with the {kernel} LIF scan" if kernel != 'auto' else '') + (
         ", compiled" if compile else '')
     return build
+
+# %% ../nbs/19_engines.ipynb #b65f7a23
+def pretrained(name:str='fashion-mnist', # a key of `io.PRETRAINED`
+               device='cpu', # 'cpu', 'cuda' ...; `None`: CUDA when present
+               engine:str='fast' # 'fast' (`FastSAE`) or 'reference' (`SAE`): the same weights either way
+              ):
+    "A trained spiking autoencoder; `.meta` says what it was trained on, how, and its test metrics"
+    from spiking_sae.io import from_pretrained, weights_dir
+    return from_pretrained(engine_class(engine), weights_dir(name), device) # the package's folder, never ./name
 
 # %% ../nbs/19_engines.ipynb #b3c59322
 def keep_big_blocks(limit:int=1<<30) -> bool:

@@ -5,30 +5,13 @@
 # %% ../nbs/20_extend.ipynb #e214c300
 from __future__ import annotations
 import time
-from importlib import import_module
 import torch
 from tqdm.auto import tqdm
 from .data import ImageSet
+from .train import epoch_record, train_epoch
 
 # %% auto #0
-__all__ = ['EXTENSIONS', 'attach', 'resumable', 'train_run']
-
-# %% ../nbs/20_extend.ipynb #1979ae40
-EXTENSIONS = ('spiking_sae.neurons:with_learnable_neurons', # run → run, in the order they are applied
-              'spiking_sae.bn_time:with_bn_over_time',
-              'spiking_sae.precision:with_precision',
-              'spiking_sae.distributed:across_processes')
-
-def attach(run, device=None # 'cpu', 'cuda', 'cuda:1' ...; None: CUDA when present
-          ):
-    "`run` on `device`, with what its config and its launch ask beyond the tutorial's loop (`EXTENSIONS`)"
-    from spiking_sae.precision import get_device
-    run.cfg.validate() # a config changed after it was made
-    run.model.to(get_device(device))
-    for name in EXTENSIONS:
-        module, function = name.split(':')
-        run = getattr(import_module(module), function)(run)
-    return run
+__all__ = ['resumable', 'train_run']
 
 # %% ../nbs/20_extend.ipynb #6ed5c4d2
 def resumable(run, stop=None # called before each batch; the epoch ends there when it returns True
@@ -62,7 +45,6 @@ def train_run(run, train:ImageSet, test:ImageSet, progress:bool=True,
              ):
     "Train `run` to its last epoch, from wherever it stopped, measuring all of `test` after each; in evaluation mode"
     from spiking_sae.distributed import any_process, check_shares
-    from spiking_sae.train import epoch_record, train_epoch
     if not len(train):
         raise ValueError("no training images: the training set is empty")
     check_shares(len(train), run.cfg.batch_size)

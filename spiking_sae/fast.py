@@ -9,6 +9,7 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import snntorch as snn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.utils.fusion import fuse_conv_bn_eval
+from .config import UsageError
 from .model import SAE, SAEOutput, check_input
 from .distributed import GlobalBatchNorm2d, global_batch_norm, update_running_stats, world
 try:
@@ -136,7 +137,7 @@ class TritonLIF(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, beta, threshold, slope:float): # β and θ: floats, or 0-d tensors that get a gradient
         if triton is None:
-            raise RuntimeError("TritonLIF needs triton: pip install triton, or use kernel='torch'")
+            raise UsageError("TritonLIF needs triton: pip install 'spiking_sae[triton]', or use kernel='torch'")
         B, T, N = x.shape
         if x.stride(2) != 1:
             x = x.contiguous()
@@ -173,10 +174,10 @@ def _kernel_problem(device:torch.device) -> str|None:
     if triton is None:
         return "triton is not installed"
     g = torch.Generator().manual_seed(0)
-    x, gs = (torch.randn(3, 5, 257, generator=g).to(device) * 1.5 for _ in range(2))
-    xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
-    try:
-        with torch.enable_grad():
+    try: # checked with gradients even when first asked under torch.inference_mode or torch.no_grad
+        with torch.inference_mode(False), torch.enable_grad():
+            x, gs = (torch.randn(3, 5, 257, generator=g).to(device) * 1.5 for _ in range(2))
+            xa, xb = x.clone().requires_grad_(), x.clone().requires_grad_()
             (sa, ua), (sb, ub) = LIFScan.apply(xa, 0.5, 1., 2.), TritonLIF.apply(xb, 0.5, 1., 2.)
             ((sa * gs).sum() + ua.sum()).backward()
             ((sb * gs).sum() + ub.sum()).backward()
@@ -279,7 +280,7 @@ class FastSAE(SAE):
             trains:dict|None=None # receives every hidden LIF layer's spikes `(B·T, ...)` by module name
            ) -> torch.Tensor|SAEOutput:
         "The forward pass, layer by layer"
-        check_input(x, self.config)
+        check_input(x, self.config, self.encoder[0].weight.dtype)
         B, T, slope, consts = len(x), self.num_steps, self.config['slope'], lif_consts(self)
         trains = {} if trains is None and record else trains
         deconv, out = self.decoder.out_conv, self.decoder.out_lif
@@ -324,7 +325,7 @@ class FastSAE(SAE):
 # %% ../nbs/09_fast.ipynb #4a834b46
 def _inference_only(model, args):
     if model.training:
-        raise RuntimeError("this model's BatchNorm is folded into its convolutions (fold_batchnorm), which holds in "
+        raise UsageError("this model's BatchNorm is folded into its convolutions (fold_batchnorm), which holds in "
                            "evaluation only: train the model it was made from, and fold it again")
 
 def fold_batchnorm(model:SAE) -> SAE:

@@ -10,10 +10,9 @@ from pathlib import Path
 from .config import MODEL_RULES, check_arch
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'WEIGHTS', 'CONFIG', 'MODEL_KEYS', 'RUN_KEYS', 'weights_dir', 'atomic_write', 'load_checkpoint',
-           'checked', 'build_model', 'check_state', 'load_model', 'save_pretrained', 'pretrained_dir', 'read_config',
-           'from_pretrained', 'PretrainedIO', 'pretrained', 'open_model', 'spikes_file', 'save_spikes',
-           'export_pretrained']
+__all__ = ['PRETRAINED', 'WEIGHTS', 'CONFIG', 'META', 'MODEL_KEYS', 'RUN_KEYS', 'weights_dir', 'atomic_write', 'load_checkpoint',
+           'checked', 'build_model', 'check_state', 'with_recipe', 'load_model', 'save_pretrained', 'read_config',
+           'from_pretrained', 'PretrainedIO', 'spikes_file', 'save_spikes', 'export_pretrained']
 
 # %% ../nbs/13_pretrained.ipynb #83902740
 PRETRAINED = {
@@ -25,7 +24,7 @@ PRETRAINED = {
     'mnist-sample-best': dict(dataset='sample', preset='best', # the Tutorial's recipe, for the Tutorial
                               command='spiking-sae train --preset best --dataset sample --out runs/sample-best'),
 }
-WEIGHTS, CONFIG = 'model.safetensors', 'config.json' # the two files of a saved model's folder
+WEIGHTS, CONFIG, META = 'model.safetensors', 'config.json', 'meta.json' # the files of a saved model's folder
 
 def weights_dir(name:str # a key of `PRETRAINED`
                ) -> Path:
@@ -94,11 +93,9 @@ def checked(ckpt, path, keys=RUN_KEYS) -> dict:
     return ckpt
 
 # %% ../nbs/13_pretrained.ipynb #2b9a4d56
-def build_model(config:dict, path, cls=None # a model class, or any function of the model's arguments; `None`: `SAE`
+def build_model(config:dict, path, cls # a model class (`SAE`, `FastSAE`), or a function of its arguments
                ):
     "The model `config` (read from `path`) describes, or a `ValueError` naming the value it cannot take"
-    if cls is None:
-        from spiking_sae.model import SAE as cls
     unknown = set(config) - set(MODEL_RULES) if isinstance(config, dict) else {'?'}
     if unknown:
         raise ValueError(f"{path} has a model config this package does not know "
@@ -130,60 +127,77 @@ def check_state(model, state, path):
                          f"{'; '.join(diffs)}); it was not used")
 
 # %% ../nbs/13_pretrained.ipynb #6df8e3ea
-def load_model(path, device='cpu', cls=None, # a model class or function, as for `build_model`; `None`: `SAE`
-               ckpt:dict|None=None # the checkpoint, when it was read already
+def with_recipe(config:dict, train_config:dict|None) -> dict:
+    "`config`, the model arguments it lacks taken from the run's `train_config`: files from before they were arguments"
+    return {**{k: v for k, v in (train_config or {}).items() if k in MODEL_RULES}, **config}
+
+def load_model(path, cls, # a model class or function, as for `build_model`
+               device='cpu', ckpt:dict|None=None # the checkpoint, when it was read already
               ):
     "The model stored in a checkpoint, built from its own config, in evaluation mode"
     ckpt = checked(load_checkpoint(path, device) if ckpt is None else ckpt, path, MODEL_KEYS)
-    model = build_model(ckpt['model_config'], path, cls)
+    model = build_model(with_recipe(ckpt['model_config'], ckpt.get('train_config')), path, cls)
     check_state(model, ckpt['model'], path)
     model.load_state_dict(ckpt['model'])
     return model.to(device).eval()
 
 # %% ../nbs/13_pretrained.ipynb #7760652e
-def save_pretrained(model, dest, # a folder; made if missing, its two files replaced
+def _write_json(path:Path, obj):
+    atomic_write(path, lambda p: Path(p).write_text(json.dumps(obj, indent=2) + '\n'))
+
+def save_pretrained(model, dest, # a folder; made if missing, its three files replaced
                     meta:dict|None=None # JSON to keep beside the weights; `None`: the model's `.meta`, if any
                    ) -> Path:
-    "Write `model` into folder `dest`: its weights as `model.safetensors`, config and `meta` as `config.json`"
+    "Write `model` into folder `dest`: weights (`model.safetensors`), its arguments (`config.json`), `meta.json`"
     from safetensors.torch import save_file
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    info = dict(**model.config, meta=getattr(model, 'meta', {}) if meta is None else meta)
     atomic_write(dest/WEIGHTS, lambda p: save_file(weights, str(p), metadata={'format': 'pt'}))
-    atomic_write(dest/CONFIG, lambda p: Path(p).write_text(json.dumps(info, indent=2) + '\n'))
+    _write_json(dest/CONFIG, model.config) # exactly what the constructor takes: `cls(**config)` builds it again
+    _write_json(dest/META, getattr(model, 'meta', {}) if meta is None else meta) # how it was made, what it scores
     return dest
 
 # %% ../nbs/13_pretrained.ipynb #c417da56
-def pretrained_dir(source # a name in `PRETRAINED`, or a folder written by `save_pretrained`
-                  ) -> Path:
-    "The folder that holds the model `source` names"
-    if isinstance(source, str) and source in PRETRAINED:
-        return weights_dir(source)
-    d = Path(source)
-    if (d/CONFIG).is_file() and (d/WEIGHTS).is_file():
-        return d
-    raise ValueError(f"{str(source)!r} is neither a pretrained model ({', '.join(PRETRAINED)}) nor a folder "
-                     f"holding {CONFIG} and {WEIGHTS}, as `save_pretrained` writes")
-
 def read_config(path) -> tuple[dict, dict]:
-    "The model config and the `meta` of a `config.json`: flat, or the older `{model_config, meta}`"
-    info = json.loads(Path(path).read_text())
+    "The model arguments and the `meta` of a `config.json` and the `meta.json` beside it, or of an older layout"
+    info, beside = json.loads(Path(path).read_text()), Path(path).with_name(META)
     if not isinstance(info, dict):
         raise ValueError(f"{path} holds no JSON object")
-    if 'model_config' in info: # the layout of the first releases
-        return info['model_config'], info.get('meta', {})
-    return {k: v for k, v in info.items() if k != 'meta'}, info.get('meta', {})
+    if 'model_config' in info: # the layout of the first releases: {model_config, meta}
+        config, meta = info['model_config'], info.get('meta', {})
+    elif 'meta' in info: # the next: the arguments and `meta` in one file
+        config, meta = {k: v for k, v in info.items() if k != 'meta'}, info['meta']
+    else: # now: the arguments alone, `meta.json` beside them
+        config, meta = info, json.loads(beside.read_text()) if beside.is_file() else {}
+    return with_recipe(config, meta.get('train_config') if isinstance(meta, dict) else None), meta
 
 # %% ../nbs/13_pretrained.ipynb #613df64d
 def from_pretrained(cls, # a model class, or any function of the model's arguments (`engines.engine`)
-                    source, # a name in `PRETRAINED`, or a folder written by `save_pretrained`
+                    source, # a name in `PRETRAINED`, a `save_pretrained` folder, a run directory or a checkpoint file
                     device='cpu' # 'cpu', 'cuda' ...; `None`: CUDA when present
                    ):
-    "A model built by `cls` and filled from `source`, in evaluation mode; `.meta` holds what was saved with it"
+    "The model `source` holds, built by `cls`, in evaluation mode; `.meta` holds what is known of it"
+    from spiking_sae.precision import get_device
+    p = Path(source)
+    run = p/'checkpoint.pt' if p.is_dir() else p
+    if (p/CONFIG).is_file(): # a folder here wins over a shipped name
+        return _from_folder(cls, p, device)
+    if isinstance(source, str) and source in PRETRAINED and not run.is_file():
+        return _from_folder(cls, weights_dir(source), device)
+    if not (run.is_file() or (run.suffix == '.pt' and not p.is_dir())):
+        raise ValueError(f"{str(source)!r} is not a pretrained model ({', '.join(PRETRAINED)}), a folder written by "
+                         "save_pretrained, a run directory or a checkpoint file")
+    ckpt = load_checkpoint(run)
+    model = load_model(run, cls, get_device(device), ckpt)
+    data = ckpt.get('data') if isinstance(ckpt.get('data'), dict) else {}
+    model.meta = dict(checkpoint=str(run), epochs=ckpt.get('epoch'), data_source=data.get('data_source'))
+    return model
+
+def _from_folder(cls, d:Path, device):
+    "The model in folder `d` (`save_pretrained`'s files), built by `cls`"
     from safetensors.torch import load_file
     from spiking_sae.precision import get_device
-    d = pretrained_dir(source)
     try:
         config, meta = read_config(d/CONFIG)
         weights = load_file(d/WEIGHTS)
@@ -205,38 +219,6 @@ class PretrainedIO:
     def from_pretrained(cls, source, device='cpu'):
         "`from_pretrained(cls, source, device)`"
         return from_pretrained(cls, source, device)
-
-# %% ../nbs/13_pretrained.ipynb #b65f7a23
-def pretrained(name:str='fashion-mnist', # a key of `PRETRAINED`
-               device='cpu', # 'cpu', 'cuda' ...; `None`: CUDA when present
-               engine:str='fast' # 'fast' (`FastSAE`) or 'reference' (`SAE`): the same weights either way
-              ):
-    "A trained spiking autoencoder; `.meta` says what it was trained on, how, and its test metrics"
-    from spiking_sae.engines import engine as build
-    return from_pretrained(build(engine), weights_dir(name), device)
-
-# %% ../nbs/13_pretrained.ipynb #b5fb0693
-def open_model(source, # a name in `PRETRAINED`, a `save_pretrained` folder, a run directory or a checkpoint file
-               device='cpu', # 'cpu', 'cuda' ...; `None`: CUDA when present
-               cls=None # the model class or function to build with (`engines.engine`); `None`: the fast engine
-              ):
-    "The model `source` points at, in evaluation mode, with what is known of it in `.meta`"
-    from spiking_sae.engines import engine
-    from spiking_sae.precision import get_device
-    cls, p = cls or engine('fast'), Path(source)
-    if (p/CONFIG).is_file(): # a folder here wins over a shipped name
-        return from_pretrained(cls, p, device)
-    path = p/'checkpoint.pt' if p.is_dir() else p
-    if source in PRETRAINED and not path.is_file():
-        return from_pretrained(cls, source, device)
-    if not (path.is_file() or path.suffix == '.pt'):
-        raise ValueError(f"{str(source)!r} is not a pretrained model ({', '.join(PRETRAINED)}), a folder written by "
-                         "save_pretrained, a run directory or a checkpoint file")
-    ckpt = load_checkpoint(path)
-    model = load_model(path, get_device(device), cls, ckpt)
-    data = ckpt.get('data') if isinstance(ckpt.get('data'), dict) else {}
-    model.meta = dict(checkpoint=str(path), epochs=ckpt.get('epoch'), data_source=data.get('data_source'))
-    return model
 
 # %% ../nbs/13_pretrained.ipynb #847575cb
 def spikes_file(path) -> Path:
@@ -264,13 +246,14 @@ def export_pretrained(run_dir, # a run directory written by `spiking-sae train`
                       dest, # the folder to write (`save_pretrained`)
                       name:str, # its key in `PRETRAINED`
                       test, # the test `ImageSet` to measure the metrics on
-                      metrics_fn # model, test -> dict of metrics (`quality`)
+                      metrics_fn, # model, test -> dict of metrics (`quality`)
+                      cls # the model class to measure with (`SAE`, `FastSAE`): the files are the same either way
                      ) -> dict:
     "Save the last epoch of a run with `save_pretrained`, its test metrics and history in `meta`; returns `meta`"
     import torch
     path = Path(run_dir)/'checkpoint.pt'
     ckpt = load_checkpoint(path)
-    model = load_model(path, ckpt=ckpt)
+    model = load_model(path, cls, ckpt=ckpt)
     meta = dict(name=name, dataset=PRETRAINED[name]['dataset'], command=PRETRAINED[name]['command'],
                 epochs=ckpt['epoch'], data_source=test.source, train_images=ckpt['data']['train_images'],
                 test_images=len(test), metrics=metrics_fn(model, test), torch=str(torch.__version__),

@@ -11,14 +11,21 @@ from .encoder import Encoder
 from .decoder import LatentToConv, Decoder
 from .config import check_arch
 from .io import PretrainedIO
+from .bn_time import BatchNormOverTime, forward_over_time
 
 # %% auto #0
 __all__ = ['check_input', 'SAEOutput', 'SAE']
 
 # %% ../nbs/03_model.ipynb #a5936eb6
 @torch.no_grad()
-def check_input(x, config:dict):
-    "Raise a `ValueError` when `x` is not a batch of images the model of `config` can take"
+def check_input(x, config:dict, dtype=torch.float32 # the dtype of the model's weights
+               ):
+    "Raise a `ValueError` when `x` is not a batch of images the model of `config` (weights of `dtype`) can take"
+    if dtype.is_floating_point and dtype.itemsize < 4: # 16-bit weights: 'bfloat16' or 'float16'
+        half = str(dtype)[6:]
+        raise ValueError(f"this model's weights are {dtype}, and it adds up membranes over time steps in float32: keep "
+                         f"its weights float32 (model.float()) and compute in {half} under torch.autocast "
+                         f"(to train: --precision {'bf16' if half[0] == 'b' else 'fp16'})")
     c, s = config['in_channels'], config['input_size']
     want = f"a batch of images shaped (B, {c}, {s}, {s})"
     if not torch.is_tensor(x) or not x.is_floating_point():
@@ -54,19 +61,22 @@ class SAE(PretrainedIO, nn.Module):
                  channels=(32, 64, 128), # channels of the encoder's three conv layers
                  in_channels:int=1, # channels of the images
                  readout:str='leaky', # output membrane: 'leaky' (the tutorial) or 'sum', see `Decoder`
-                 double_lif:bool=True # the tutorial's second LIF layer after `linearNet`'s, see `Decoder`
+                 double_lif:bool=True, # the tutorial's second LIF layer after `linearNet`'s, see `Decoder`
+                 *, bn_stats:str='per_step', # BatchNorm's training statistics: per step, or pooled 'over_time'
+                 learn_beta:bool=False, learn_threshold:bool=False # the hidden layers' β, θ learnt, see `lif`
                 ):
         super().__init__()
-        check_arch(num_steps=num_steps) # the layers check the others
-        channels = tuple(channels)
+        check_arch(num_steps=num_steps, bn_stats=bn_stats) # the layers check the others
         self.config = dict(latent_dim=latent_dim, beta=beta, threshold=threshold, num_steps=num_steps,
-                           slope=slope, input_size=input_size, channels=list(channels),
-                           in_channels=in_channels, readout=readout, double_lif=double_lif)
-        lif_kw = dict(beta=beta, threshold=threshold, slope=slope)
-        self.encoder = Encoder(latent_dim, input_size, channels, in_channels, **lif_kw)
-        self.linearNet = LatentToConv(latent_dim, input_size, channels, **lif_kw)
-        self.decoder = Decoder(input_size, channels, in_channels, **lif_kw,
-                               readout=readout, double_lif=double_lif)
+                           slope=slope, input_size=input_size, channels=list(channels), in_channels=in_channels,
+                           readout=readout, double_lif=double_lif, bn_stats=bn_stats, learn_beta=learn_beta,
+                           learn_threshold=learn_threshold) # every argument: what `config.json` holds
+        kw = dict(beta=beta, threshold=threshold, slope=slope, learn_beta=learn_beta, learn_threshold=learn_threshold)
+        norm = dict(norm_layer=BatchNormOverTime if bn_stats == 'over_time' else nn.BatchNorm2d)
+        self.encoder = Encoder(latent_dim, input_size, channels, in_channels, **kw, **norm)
+        self.linearNet = LatentToConv(latent_dim, input_size, channels, **kw)
+        self.decoder = Decoder(input_size, channels, in_channels, **kw, **norm, readout=readout,
+                               double_lif=double_lif)
 
 # %% ../nbs/03_model.ipynb #983d91b1
 def _reset(self:SAE):
@@ -91,8 +101,11 @@ def _forward(self:SAE, x, # images `(B, C, S, S)`
              record:bool=False # also return every step's output membrane and the latent spikes
             ) -> torch.Tensor|SAEOutput:
     "Reset, then encode and decode at every step; the last output membrane (the image)"
-    check_input(x, self.config)
+    check_input(x, self.config, self.encoder[0].weight.dtype)
     self.reset()
+    if self.training and self.config['bn_stats'] == 'over_time': # pooled statistics need all steps at once:
+        mems, spikes = forward_over_time(self, x)                  # each layer over every step in turn
+        return SAEOutput(mems[-1], torch.stack(mems), torch.stack(spikes)) if record else mems[-1]
     mems, spikes = [], []
     for _ in range(self.num_steps):
         spk, _ = self.encode(x)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib, warnings
 from functools import partial
 import torch
-from .config import check_field
+from .config import UsageError, check_field
 
 # %% auto #0
 __all__ = ['PRECISIONS', 'get_device', 'cpu_flags', 'cpu_has_bf16', 'autocast_for', 'grad_scaler', 'precision_step',
@@ -21,7 +21,7 @@ def get_device(device=None # 'cpu', 'cuda', 'cuda:1' ..., or None for CUDA when 
         return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     d = torch.device(device)
     if d.type == 'cuda' and not torch.cuda.is_available():
-        raise RuntimeError(f"device {device!r} was asked for, but torch sees no CUDA GPU: use device='cpu' "
+        raise UsageError(f"device {device!r} was asked for, but torch sees no CUDA GPU: use device='cpu' "
                            "(`--device cpu`), or leave the device out to use a GPU only when there is one")
     return d
 

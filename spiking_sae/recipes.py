@@ -8,7 +8,7 @@ from statistics import mean
 from .config import TrainConfig
 
 # %% auto #0
-__all__ = ['PRESETS', 'sweep_table', 'DEFAULT_PRESET']
+__all__ = ['PRESETS', 'sweep_table', 'PRESETS', 'DEFAULT_PRESET']
 
 # %% ../nbs/06_recipes.ipynb #bd9e07c1
 def sweep_table(stage:dict # one stage of `measured('sweep')`: its `records`, each with `variant`, `quality` ...
@@ -37,7 +37,9 @@ PRESETS = {
                         readout='sum', double_lif=False, epochs=20)} # what this sweep found
 
 # %% ../nbs/24_bn_time.ipynb #25079927
-PRESETS['pooled'] = TrainConfig(batch_size=50, lr=3e-3, schedule='cosine', out_init=0.1, out_bias='zero',
-                                readout='sum', double_lif=False, epochs=20, # best's, and:
-                                bn_stats='over_time', learn_beta=True, learn_threshold=True)
+from types import MappingProxyType # noqa: E402 (this cell goes to the end of recipes.py)
+PRESETS = MappingProxyType({**PRESETS, # read-only from here on: a preset is changed by `dataclasses.replace`
+    'pooled': TrainConfig(batch_size=50, lr=3e-3, schedule='cosine', out_init=0.1, out_bias='zero', readout='sum',
+                          double_lif=False, epochs=20, # best's, and:
+                          bn_stats='over_time', learn_beta=True, learn_threshold=True)})
 DEFAULT_PRESET = 'pooled' # what `spiking-sae train` uses

@@ -11,7 +11,7 @@ import torch
 from .data import ImageSet
 from .model import SAE
 from .evaluation import save_grid
-from .config import TrainConfig
+from .config import TrainConfig, UsageError
 from .precision import get_device
 from .io import atomic_write, check_state, checked, load_checkpoint
 from .train import Run, TrainingStopped, plot_losses
@@ -157,7 +157,7 @@ def _is_current(f, path:Path) -> bool:
         return False
 
 def _take_lock(lock:Path):
-    "`lock`, open, flock-ed and holding our PID; a `RuntimeError` naming the holder's PID when it is taken"
+    "`lock`, open, flock-ed and holding our PID; a `UsageError` naming the holder's PID when it is taken"
     while True:
         f = open(lock, 'a+')
         try:
@@ -166,7 +166,7 @@ def _take_lock(lock:Path):
             f.seek(0)
             pid = f.read().strip() or 'unknown'
             f.close()
-            raise RuntimeError(f"{lock.parent} is in use by process {pid} (its lock file {lock}): "
+            raise UsageError(f"{lock.parent} is in use by process {pid} (its lock file {lock}): "
                                "wait for it to end, or choose another --out") from None
         if _is_current(f, lock):
             break
@@ -194,7 +194,14 @@ def run_dir_lock(out_dir):
 # %% ../nbs/11_runs.ipynb #dd2e5057
 def _take_up(run:Run, ckpt:dict, n:int):
     "Load the optimizer, random states, history and unfinished epoch of `ckpt` into `run` (on `n` images)"
-    run.opt.load_state_dict(ckpt['optimizer'])
+    opt, c = ckpt['optimizer'], run.model.config
+    if 'learn_beta' not in ckpt['model_config'] and c['learn_beta'] and c['learn_threshold']:
+        # written before β and θ were the model's arguments: its neuron group holds (β, θ) of each layer in turn,
+        # and snnTorch registers (θ, β)
+        g0, g1 = opt['param_groups']
+        g1 = {**g1, 'params': [i for b, t in zip(g1['params'][::2], g1['params'][1::2]) for i in (t, b)]}
+        opt = {**opt, 'param_groups': [g0, g1]}
+    run.opt.load_state_dict(opt)
     for p in run.model.parameters():
         for k, t in run.opt.state.get(p, {}).items():
             if torch.is_tensor(t) and t.ndim and t.shape != p.shape:

@@ -14,11 +14,9 @@ from .config import TrainConfig
 from .model import SAE
 from .evaluation import quality
 from .time_loss import time_avg_loss
-from .extend import attach
 
 # %% auto #0
-__all__ = ['LOSSES', 'final_step_loss', 'init_output', 'lr_at', 'set_lr', 'make_optimizer', 'train_step', 'Run', 'train_epoch',
-           'TrainingStopped', 'epoch_record', 'fit', 'plot_losses']
+__all__ = ['LOSSES', 'final_step_loss', 'init_output', 'lr_at', 'set_lr', 'make_optimizer', 'train_step', 'Run', 'train_epoch', 'TrainingStopped', 'epoch_record', 'fit', 'plot_losses', 'attach']
 
 # %% ../nbs/05_train.ipynb #d2c2a5aa
 def final_step_loss(model, x):
@@ -49,8 +47,11 @@ def set_lr(opt, lr:float):
 
 # %% ../nbs/05_train.ipynb #a3c45893
 def make_optimizer(model:nn.Module, cfg:TrainConfig) -> torch.optim.Optimizer:
-    "AdamW with the learning rate and weight decay of `cfg` (the tutorial's optimiser)"
-    return torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
+    "AdamW with the learning rate and weight decay of `cfg` (the tutorial's optimiser); learnt β and θ not decayed"
+    weights = [p for p in model.parameters() if p.ndim] # the tutorial's model has no others
+    neurons = [p for p in model.parameters() if not p.ndim] # β, θ of `SAE(learn_beta=True, ...)`
+    groups = [dict(params=weights)] + ([dict(params=neurons, weight_decay=0.)] if neurons else [])
+    return torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.999), weight_decay=cfg.weight_decay)
 
 # %% ../nbs/05_train.ipynb #2f85f675
 def train_step(model:nn.Module, opt:torch.optim.Optimizer, x, # a batch of images
@@ -84,6 +85,11 @@ class Run:
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
+
+    @property
+    def loss_fn(self) -> Callable:
+        "The recipe's loss: `LOSSES[cfg.loss]`"
+        return LOSSES[self.cfg.loss]
 
     def per_epoch(self, n:int) -> int:
         "Batches in an epoch of `n` images"
@@ -166,3 +172,15 @@ def plot_losses(history:list, ax=None, title='Loss'):
     ax.set_title(title)
     ax.legend()
     return ax
+
+# %% ../nbs/20_extend.ipynb #1979ae40
+def attach(run, device=None # 'cpu', 'cuda', 'cuda:1' ...; None: CUDA when present
+          ):
+    "`run` on `device`, with what its config and its launch ask beyond the tutorial's loop: precision, processes"
+    from spiking_sae.precision import get_device, with_precision # here: `import spiking_sae.train` stays light
+    from spiking_sae.distributed import across_processes
+    run.cfg.validate() # a config changed after it was made
+    run.model.to(get_device(device))
+    for extend in (with_precision, across_processes): # run → run, in this order (the second wraps `run.update`)
+        run = extend(run)
+    return run

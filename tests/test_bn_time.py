@@ -44,7 +44,7 @@ def test_bn_over_time_resumes_exactly_and_loads_as_plain_batchnorm(tmp_path):
 
 @FULL
 def test_the_step_by_step_engine_trains_it_and_resumes_exactly(tmp_path):
-    "SAE trains it as an SAEOverTime (layer by layer); two epochs straight equal one, a checkpoint and one more"
+    "SAE(bn_stats='over_time') trains layer by layer; two epochs straight equal one, a checkpoint and one more"
     from spiking_sae.config import TrainConfig
     from spiking_sae.datasets import get_data
     from spiking_sae.runs import train_in
@@ -53,7 +53,10 @@ def test_the_step_by_step_engine_trains_it_and_resumes_exactly(tmp_path):
     trn, tst = trn.subset(200), tst.subset(50)
     kw = dict(batch_size=50, lr=3e-3, readout='sum', double_lif=False, bn_stats='over_time', learn_beta=True)
     straight = train_in(tmp_path / 'a', TrainConfig(epochs=2, **kw), trn, tst, device='cpu', progress=False)
-    assert type(straight.model).__name__ == 'SAEOverTime'
+    from spiking_sae.bn_time import BatchNormOverTime
+    from spiking_sae.model import SAE
+
+    assert type(straight.model) is SAE and isinstance(straight.model.encoder[1], BatchNormOverTime)
     train_in(tmp_path / 'b', TrainConfig(epochs=1, **kw), trn, tst, device='cpu', progress=False)
     resumed = train_in(tmp_path / 'b', TrainConfig(epochs=2, **kw), trn, tst, resume=True, device='cpu', progress=False)
     assert_same_state(straight.model, resumed.model)
@@ -66,7 +69,7 @@ def test_a_model_without_time_steps_is_refused(tmp_path):
     from spiking_sae.runs import train_in
 
     trn, tst = get_data('sample')
-    with pytest.raises(ValueError, match="not a TwinAE: train it with bn_stats='per_step'"):
+    with pytest.raises(ValueError, match="no time steps to pool BatchNorm over: train it with bn_stats='per_step'"):
         train_in(tmp_path / 'r', TrainConfig(epochs=1, bn_stats='over_time'), trn.subset(100), tst.subset(50),
                  device='cpu', progress=False, cls=TwinAE)
     assert not (tmp_path / 'r' / 'checkpoint.pt').exists()
@@ -78,11 +81,12 @@ def test_the_command_line_flag_does_what_it_says(tmp_path):
      "and pooled over time one, 0.1 of it: 4.0951 times apart. An unknown value stops with a usage error")
     from spiking_sae.cli import parser, run
     from spiking_sae.io import load_model
+    from spiking_sae.model import SAE
 
     def first_bn_mean(out, stats):
         run(['train', '--dataset', 'sample', '--epochs', '1', '--limit', '50', '--batch-size', '50', '--quiet',
              '--bn-stats', stats, '--out', str(tmp_path / out)])
-        return load_model(tmp_path / out / 'checkpoint.pt').encoder[1].running_mean
+        return load_model(tmp_path / out / 'checkpoint.pt', SAE).encoder[1].running_mean
 
     per_step, pooled = first_bn_mean('a', 'per_step'), first_bn_mean('b', 'over_time')
     torch.testing.assert_close(per_step, pooled * (1 - 0.9**5) / 0.1, rtol=1e-4, atol=1e-7)
@@ -95,7 +99,7 @@ def test_the_command_line_flag_does_what_it_says(tmp_path):
 def test_all_steps_is_batchnorm_over_every_step(same_input, momentum):
     "`all_steps` on rows image by image (S = 1 or T) equals nn.BatchNorm2d on all T·B rows, statistics included"
     from torch import nn
-    from spiking_sae.bn_time import pooled_over_time
+    from spiking_sae.bn_time import BatchNormOverTime
 
     B, T, C = 6, 4, 3
     g = torch.Generator().manual_seed(0)
@@ -103,7 +107,7 @@ def test_all_steps_is_batchnorm_over_every_step(same_input, momentum):
     with torch.no_grad():
         plain.weight.uniform_(0.5, 1.5, generator=g)
         plain.bias.uniform_(-0.5, 0.5, generator=g)
-    pooled = pooled_over_time(nn.Sequential(nn.BatchNorm2d(C, momentum=momentum).double()))[0]
+    pooled = BatchNormOverTime(C, momentum=momentum).double()
     pooled.load_state_dict(plain.state_dict())
     h = torch.randn(B, 1 if same_input else T, C, 5, 5, generator=g, dtype=torch.float64) * 3 + 1
     for _ in range(2):  # the second call blends into the running statistics the first one left
@@ -113,13 +117,3 @@ def test_all_steps_is_batchnorm_over_every_step(same_input, momentum):
         torch.testing.assert_close(pooled.running_mean, plain.running_mean, rtol=0, atol=1e-12)
         torch.testing.assert_close(pooled.running_var, plain.running_var, rtol=0, atol=1e-12)
         assert pooled.num_batches_tracked == plain.num_batches_tracked
-
-
-def test_only_a_tracking_batchnorm2d_is_pooled():
-    from torch import nn
-    from spiking_sae.bn_time import pooled_over_time
-
-    with pytest.raises(TypeError, match='without running statistics'):
-        pooled_over_time(nn.Sequential(nn.BatchNorm2d(3, track_running_stats=False)))
-    with pytest.raises(TypeError, match='BatchNorm1d'):
-        pooled_over_time(nn.Sequential(nn.BatchNorm1d(3)))

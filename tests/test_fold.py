@@ -3,7 +3,7 @@
 import pytest, torch, torch.nn as nn
 from spiking_sae.datasets import get_data
 from spiking_sae.fast import fold_batchnorm
-from spiking_sae.io import pretrained
+from spiking_sae.engines import pretrained
 from spiking_sae.model import SAE
 
 

@@ -10,7 +10,8 @@ FULL = pytest.mark.notebooks  # trains for several epochs or in a real process: 
 
 @FULL
 def test_learnt_neurons_resume_exactly_and_load_as_constants(tmp_path):
-    "Two epochs straight equal one epoch, a checkpoint, and a resumed second epoch; the result loads as a plain SAE"
+    ("Two epochs straight equal one epoch, a checkpoint, and a resumed second epoch; the checkpoint loads as the "
+     "model that learns them, and into one built without them, where β and θ are buffers")
     from spiking_sae.config import TrainConfig
     from spiking_sae.datasets import get_data
     from spiking_sae.fast import FastSAE
@@ -31,7 +32,10 @@ def test_learnt_neurons_resume_exactly_and_load_as_constants(tmp_path):
     assert len(learnt) == 16 and all(p.requires_grad for p in learnt.values())
     assert not torch.isclose(learnt['encoder.2.threshold'], torch.tensor(1.0))  # it moved
     assert_same_state(straight.model, resumed.model)
-    plain = load_model(tmp_path / 'b' / 'checkpoint.pt', cls=FastSAE)  # β and θ are buffers, holding the learnt values
+    back = load_model(tmp_path / 'b' / 'checkpoint.pt', cls=FastSAE)  # built as trained: β and θ learnt
+    assert {n for n, p in back.named_parameters() if p.ndim == 0} == set(learnt)
+    plain = FastSAE(**{**back.config, 'learn_beta': False, 'learn_threshold': False})
+    plain.load_state_dict(back.state_dict())  # β and θ are buffers, holding the learnt values
     assert not any(p.ndim == 0 for p in plain.parameters())
     assert torch.equal(plain.encoder[2].threshold, learnt['encoder.2.threshold'].detach())
     with torch.no_grad():
@@ -43,11 +47,12 @@ def test_the_command_line_flags_do_what_they_say(tmp_path):
      "every hidden layer, and θ is still 1.0 (not learnt); the default preset learns both")
     from spiking_sae.cli import run
     from spiking_sae.io import load_model
+    from spiking_sae.model import SAE
 
     def hidden(out, *flags):
         run(['train', '--dataset', 'sample', '--epochs', '1', '--limit', '50', '--batch-size', '50', '--quiet',
              '--out', str(tmp_path / out), *flags])
-        m = load_model(tmp_path / out / 'checkpoint.pt')
+        m = load_model(tmp_path / out / 'checkpoint.pt', SAE)
         return [(float(n.beta), float(n.threshold)) for n in m.modules()
                 if hasattr(n, "threshold") and n is not m.decoder.out_lif]
 

@@ -8,10 +8,13 @@ from pathlib import Path
 ROOT = Path(__file__).parent.parent
 WEIGHTS = [
     'fashion-mnist/config.json',
+    'fashion-mnist/meta.json',
     'fashion-mnist/model.safetensors',
     'mnist-sample/config.json',
+    'mnist-sample/meta.json',
     'mnist-sample/model.safetensors',
     'mnist-sample-best/config.json',
+    'mnist-sample-best/meta.json',
     'mnist-sample-best/model.safetensors',
 ]
 SAMPLE = [
@@ -95,8 +98,9 @@ def test_shipped_weights_are_safetensors_without_pickle():
 
     for name in ('fashion-mnist', 'mnist-sample', 'mnist-sample-best'):
         folder = ROOT / 'spiking_sae' / 'weights' / name
-        assert sorted(p.name for p in folder.iterdir()) == ['config.json', 'model.safetensors']
-        config = {k: v for k, v in json.loads((folder / 'config.json').read_text()).items() if k != 'meta'}  # flat
+        assert sorted(p.name for p in folder.iterdir()) == ['config.json', 'meta.json', 'model.safetensors']
+        config = json.loads((folder / 'config.json').read_text())  # the constructor's arguments, nothing else
+        assert list(config) == list(SAE().config), name
         weights, own = load_file(folder / 'model.safetensors'), SAE(**config).state_dict()
         assert {k: tuple(v.shape) for k, v in weights.items()} == {k: tuple(v.shape) for k, v in own.items()}
     assert not list((ROOT / 'spiking_sae' / 'weights').glob('*.pt'))
@@ -131,7 +135,7 @@ def test_imports_load_only_what_they_use():
         ('spiking_sae.idx', ('torch',)),
         ('spiking_sae.cli; spiking_sae.cli.parser().parse_args(["train"])', ()),
         (
-            'spiking_sae.model, spiking_sae.train, spiking_sae.runs, spiking_sae.io, spiking_sae.neurons, '
+            'spiking_sae.model, spiking_sae.train, spiking_sae.runs, spiking_sae.io, '
             'spiking_sae.bn_time',
             ('torch', 'snntorch'),
         ),
@@ -163,10 +167,9 @@ def test_what_builds_saves_and_what_saves_loads(tmp_path):
     assert back.config == two.config and next(back.parameters()).device.type == 'cpu'
     with pytest.raises(ValueError, match='latent_dim must be an integer >= 1 and <= 65,536, got 70000'):
         SAE(latent_dim=70_000)
-    old = tmp_path / 'old'  # the layout of the first releases: {model_config, meta}
+    old = tmp_path / 'old'  # the layout of the first releases: {model_config, meta}, no meta.json
     two.save_pretrained(old, meta={'note': 'old layout'})
     flat = json.loads((old / 'config.json').read_text())
-    (old / 'config.json').write_text(
-        json.dumps(dict(model_config={k: v for k, v in flat.items() if k != 'meta'}, meta=flat['meta']))
-    )
+    (old / 'meta.json').unlink()
+    (old / 'config.json').write_text(json.dumps(dict(model_config=flat, meta={'note': 'old layout'})))
     assert SAE.from_pretrained(old).meta == {'note': 'old layout'}

@@ -1,6 +1,8 @@
 """Make top-level modules unimportable, as on a machine that does not have them: imported with `REFUSE_MODULES`
-set (space-separated names, e.g. `triton`), it puts a finder first on `sys.meta_path` that raises
-`ModuleNotFoundError` for them and their submodules, as Python does for a package that is not installed.
+set (space-separated names, e.g. `triton`), it puts `None` in `sys.modules` for each, Python's own way to block an
+import. `import triton` then raises `ModuleNotFoundError` and `importlib.util.find_spec('triton')` returns `None`,
+as for a package that is not installed (a finder that raised would break `find_spec`, which torch and our notebooks
+use to ask whether Triton is there).
 
 GitHub's CI installs torch's CPU build, which brings no Triton; this machine's CUDA build does. The notebooks'
 environment (`tools/colab_check.py`) loads this module at start-up through a `.pth` file, and `tests/test_cells.py`
@@ -10,31 +12,17 @@ runs the library with it, so that a Triton-only import fails here as it would th
 """
 
 import os, sys
-from importlib.abc import MetaPathFinder
 
 REFUSED = frozenset(os.environ.get('REFUSE_MODULES', '').split())
-
-
-class Refuse(MetaPathFinder):
-    "A finder that answers every import of a refused module as a missing one"
-
-    def __init__(self, names):
-        self.names = frozenset(names)
-
-    def find_spec(self, name, path=None, target=None):
-        if name.partition('.')[0] in self.names:
-            raise ModuleNotFoundError(f"No module named {name!r} (refused: REFUSE_MODULES)", name=name)
-        return None
 
 
 def refuse(names) -> bool:
     "Refuse `names` in this process from now on; False if one of them is already imported (too late to refuse)"
     names = frozenset(names)
-    if not names:
-        return True
-    if any(m.partition('.')[0] in names for m in sys.modules):
+    if any(m.partition('.')[0] in names and sys.modules[m] is not None for m in list(sys.modules)):
         return False
-    sys.meta_path.insert(0, Refuse(names))
+    for n in names:
+        sys.modules[n] = None  # `import n` and `import n.sub` now raise ModuleNotFoundError; find_spec(n) is None
     return True
 
 

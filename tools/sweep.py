@@ -30,7 +30,7 @@ from spiking_sae.recipes import PRESETS, sweep_table
 from spiking_sae.time_loss import per_step_mse
 from spiking_sae.config import TrainConfig
 from spiking_sae.train import fit
-from spiking_sae.io import load_checkpoint, open_model
+from spiking_sae.io import from_pretrained, load_checkpoint
 
 FASHION = '/usr/share/datasets/fashion-mnist'
 B50 = dict(batch_size=50)  # shorthand for the small-batch variants
@@ -242,7 +242,7 @@ def run(stage: dict, name: str, changes: dict, seed: int, trn, tst) -> dict:
 
 def recorded(stage: dict, name: str, changes: dict, seed: int, source, trn, tst) -> dict:
     "The record of a finished run made elsewhere with this variant's recipe: a run directory or a shipped model"
-    model = open_model(source, cls=FastSAE)
+    model = from_pretrained(FastSAE, source)
     if 'train_config' in getattr(model, 'meta', {}):  # a save_pretrained folder or a shipped name
         got, made = model.meta['train_config'], model.meta
     else:  # a run directory of `spiking-sae train`
