@@ -79,17 +79,13 @@ class ImageSet:
         return replace(self, x=self.x.to(device), y=self.y.to(device))
     def subset(self, n:int):
         return replace(self, x=self.x[:n], y=self.y[:n])
-
-# %% ../nbs/00_data.ipynb #871ebbdb
-def _batches(self:ImageSet, bs:int, # batch size; the last batch may be smaller
-            shuffle:bool=False, generator:torch.Generator|None=None, # a random order, drawn with `generator`
-            order:torch.Tensor|None=None # an explicit order of indices (overrides `shuffle`)
-           ):
-    "Yield `(x, y)` batches of size `bs`, in order, shuffled, or in a given `order`"
-    if order is None:
-        order = torch.randperm(len(self), generator=generator) if shuffle else torch.arange(len(self))
-    for i in range(0, len(order), bs):
-        j = order[i:i+bs].to(self.x.device)
-        yield self.x[j], self.y[j]
-
-ImageSet.batches = _batches # a method of `ImageSet`
+    def batches(self, bs:int, # batch size; the last batch may be smaller
+                shuffle:bool=False, generator:torch.Generator|None=None, # a random order, drawn with `generator`
+                order:torch.Tensor|None=None # an explicit order of indices (overrides `shuffle`)
+               ):
+        "Yield `(x, y)` batches of size `bs`, in order, shuffled, or in a given `order`"
+        if order is None:
+            order = torch.randperm(len(self), generator=generator) if shuffle else torch.arange(len(self))
+        for i in range(0, len(order), bs):
+            j = order[i:i+bs].to(self.x.device)
+            yield self.x[j], self.y[j]

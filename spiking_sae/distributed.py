@@ -179,10 +179,16 @@ class GlobalBatchNorm2d(nn.BatchNorm2d):
         return out
 
 def global_batchnorm(model:nn.Module) -> nn.Module:
-    "`model`, each `nn.BatchNorm2d` made a `GlobalBatchNorm2d` in place: the same parameters, buffers and names"
-    for m in model.modules():
-        if type(m) is nn.BatchNorm2d: # not a BatchNormOverTime (made first by `attach`): it pools across processes
-            m.__class__ = GlobalBatchNorm2d # the optimiser's parameters stay the model's
+    "`model`, each plain `nn.BatchNorm2d` replaced by a `GlobalBatchNorm2d` holding its very parameters and buffers"
+    for name, m in list(model.named_modules()):
+        if type(m) is nn.BatchNorm2d: # not a BatchNormOverTime, which pools across processes itself
+            g = GlobalBatchNorm2d(m.num_features, m.eps, m.momentum, m.affine, m.track_running_stats)
+            g.weight, g.bias = m.weight, m.bias # the same Parameter objects: the optimiser's stay the model's
+            for b, t in m.named_buffers(recurse=False):
+                setattr(g, b, t)
+            g.train(m.training)
+            parent, _, leaf = name.rpartition('.')
+            setattr(model.get_submodule(parent), leaf, g) # as `nn.SyncBatchNorm.convert_sync_batchnorm` does
     return model
 
 # %% ../nbs/16_distributed.ipynb #821087fc

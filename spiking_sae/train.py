@@ -95,17 +95,14 @@ class Run:
         "Batches in an epoch of `n` images"
         return -(-n // self.cfg.batch_size)
 
-# %% ../nbs/05_train.ipynb #1fc8c848
-def _step(self:Run, x) -> torch.Tensor:
-    "One update on the batch `x`; its loss summed over the batch's images"
-    return self.update(self.model, self.opt, x, LOSSES[self.cfg.loss]).detach() * len(x)
+    def step(self, x) -> torch.Tensor:
+        "One update on the batch `x`; its loss summed over the batch's images"
+        return self.update(self.model, self.opt, x, self.loss_fn).detach() * len(x)
 
-def _batches(self:Run, data:ImageSet):
-    "This epoch's batches of `data`, each with its place in the epoch, in an order drawn from `gen`"
-    order = torch.randperm(len(data), generator=self.gen)
-    return enumerate(x for x, _ in data.batches(self.cfg.batch_size, order=order))
-
-Run.step, Run.batches = _step, _batches
+    def batches(self, data:ImageSet):
+        "This epoch's batches of `data`, each with its place in the epoch, in an order drawn from `gen`"
+        order = torch.randperm(len(data), generator=self.gen)
+        return enumerate(x for x, _ in data.batches(self.cfg.batch_size, order=order))
 
 # %% ../nbs/05_train.ipynb #13c4d10c
 def train_epoch(run:Run, data:ImageSet, # the training images, on the run's device

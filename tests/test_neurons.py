@@ -36,6 +36,7 @@ def test_learnt_neurons_resume_exactly_and_load_as_constants(tmp_path):
     assert {n for n, p in back.named_parameters() if p.ndim == 0} == set(learnt)
     plain = FastSAE(**{**back.config, 'learn_beta': False, 'learn_threshold': False})
     plain.load_state_dict(back.state_dict())  # β and θ are buffers, holding the learnt values
+    plain.eval()
     assert not any(p.ndim == 0 for p in plain.parameters())
     assert torch.equal(plain.encoder[2].threshold, learnt['encoder.2.threshold'].detach())
     with torch.no_grad():
