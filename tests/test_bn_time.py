@@ -75,6 +75,7 @@ def test_a_model_without_time_steps_is_refused(tmp_path):
     assert not (tmp_path / 'r' / 'checkpoint.pt').exists()
 
 
+@FULL  # two `spiking-sae train` runs, each measuring the whole test set: 8 s here
 def test_the_command_line_flag_does_what_it_says(tmp_path):
     ("`--bn-stats` through `spiking-sae train`, one batch: the first BatchNorm sees the same input at all T = 5 "
      "steps, so per step its running mean takes 5 updates of momentum 0.1, 1 − 0.9⁵ = 0.40951 of the batch mean, "

@@ -43,6 +43,7 @@ def test_learnt_neurons_resume_exactly_and_load_as_constants(tmp_path):
         assert torch.equal(plain(tst.x[:8]), straight.model.eval()(tst.x[:8]))
 
 
+@FULL  # two `spiking-sae train` runs, each measuring the whole test set: 6 s here
 def test_the_command_line_flags_do_what_they_say(tmp_path):
     ("`--learn-beta` / `--no-learn-threshold` through `spiking-sae train`: one batch later β has moved from 0.5 in "
      "every hidden layer, and θ is still 1.0 (not learnt); the default preset learns both")
