@@ -146,7 +146,7 @@ def _write_json(path:Path, obj):
     atomic_write(path, lambda p: Path(p).write_text(json.dumps(obj, indent=2) + '\n'))
 
 def save_pretrained(model, dest, # a folder; made if missing, its three files replaced
-                    meta:dict|None=None # JSON to keep beside the weights; `None`: the model's `.meta`, if any
+                    meta:dict|None=None # JSON to keep beside the weights; `None`: none (not a loaded model's `.meta`)
                    ) -> Path:
     "Write `model` into folder `dest`: weights (`model.safetensors`), its arguments (`config.json`), `meta.json`"
     from safetensors.torch import save_file
@@ -155,7 +155,7 @@ def save_pretrained(model, dest, # a folder; made if missing, its three files re
     weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     atomic_write(dest/WEIGHTS, lambda p: save_file(weights, str(p), metadata={'format': 'pt'}))
     _write_json(dest/CONFIG, model.config) # exactly what the constructor takes: `cls(**config)` builds it again
-    _write_json(dest/META, getattr(model, 'meta', {}) if meta is None else meta) # how it was made, what it scores
+    _write_json(dest/META, meta or {}) # how it was made, what it scores: what the caller says, nothing inherited
     return dest
 
 # %% ../nbs/13_pretrained.ipynb #c417da56
