@@ -78,76 +78,69 @@ class SAE(PretrainedIO, nn.Module):
         self.decoder = Decoder(input_size, channels, in_channels, **kw, **norm, readout=readout,
                                double_lif=double_lif)
 
-# %% ../nbs/03_model.ipynb #983d91b1
-def _reset(self:SAE):
-    "Clear the membrane of every LIF layer of this model"
-    for m in self.modules():
-        if isinstance(m, snn.Leaky):
-            m.reset_mem()
+    @property
+    def num_steps(self) -> int:
+        "Time steps per image"
+        return self.config['num_steps']
 
-def _encode(self:SAE, x):
-    "Latent spikes and membranes for one step"
-    return self.encoder(x)
+    def reset(self):
+        "Clear the membrane of every LIF layer of this model"
+        for m in self.modules():
+            if isinstance(m, snn.Leaky):
+                m.reset_mem()
 
-def _decode(self:SAE, spk):
-    "Output spikes and membrane for one step of latent spikes"
-    return self.decoder(self.linearNet(spk)[0])
+    def encode(self, x):
+        "Latent spikes and membranes for one step"
+        return self.encoder(x)
 
-SAE.reset, SAE.encode, SAE.decode = _reset, _encode, _decode
-SAE.num_steps = property(lambda self: self.config['num_steps'], doc="Time steps per image")
+    def decode(self, spk):
+        "Output spikes and membrane for one step of latent spikes"
+        return self.decoder(self.linearNet(spk)[0])
 
-# %% ../nbs/03_model.ipynb #0398ce8f
-def _forward(self:SAE, x, # images `(B, C, S, S)`
-             record:bool=False # also return every step's output membrane and the latent spikes
-            ) -> torch.Tensor|SAEOutput:
-    "Reset, then encode and decode at every step; the last output membrane (the image)"
-    check_input(x, self.config, self.encoder[0].weight.dtype)
-    self.reset()
-    if self.training and self.config['bn_stats'] == 'over_time': # pooled statistics need all steps at once:
-        mems, spikes = forward_over_time(self, x)                  # each layer over every step in turn
-        return SAEOutput(mems[-1], torch.stack(mems), torch.stack(spikes)) if record else mems[-1]
-    mems, spikes = [], []
-    for _ in range(self.num_steps):
-        spk, _ = self.encode(x)
-        _, mem = self.decode(spk)
-        if record:
-            mems.append(mem)
-            spikes.append(spk)
-    return SAEOutput(mem, torch.stack(mems), torch.stack(spikes)) if record else mem
+    def forward(self, x, # images `(B, C, S, S)`
+                record:bool=False # also return every step's output membrane and the latent spikes
+               ) -> torch.Tensor|SAEOutput:
+        "Reset, then encode and decode at every step; the last output membrane (the image)"
+        check_input(x, self.config, self.encoder[0].weight.dtype)
+        self.reset()
+        if self.training and self.config['bn_stats'] == 'over_time': # pooled statistics need all steps at once:
+            mems, spikes = forward_over_time(self, x)                  # each layer over every step in turn
+            return SAEOutput(mems[-1], torch.stack(mems), torch.stack(spikes)) if record else mems[-1]
+        mems, spikes = [], []
+        for _ in range(self.num_steps):
+            spk, _ = self.encode(x)
+            _, mem = self.decode(spk)
+            if record:
+                mems.append(mem)
+                spikes.append(spk)
+        return SAEOutput(mem, torch.stack(mems), torch.stack(spikes)) if record else mem
 
-SAE.forward = _forward
+    def spike_trains(self, x, record:bool=False) -> tuple[dict, torch.Tensor|SAEOutput]:
+        "Every hidden LIF layer's spikes `(T, B, ...)` by module name, and the output, from one forward pass"
+        calls, names = {}, {m: n for n, m in self.named_modules()}
+        def hook(m, inp, o):
+            calls.setdefault(names[m], []).append(o[0] if isinstance(o, tuple) else o)
+        lifs = [m for m in self.modules() if isinstance(m, snn.Leaky) and m is not self.decoder.out_lif]
+        handles = [m.register_forward_hook(hook) for m in lifs]
+        try:
+            out = self(x, record=record)
+        finally:
+            for h in handles:
+                h.remove()
+        return {k: torch.stack(v).detach() for k, v in calls.items()}, out
 
-# %% ../nbs/03_model.ipynb #6730c1d7
-def _spike_trains(self:SAE, x, record:bool=False) -> tuple[dict, torch.Tensor|SAEOutput]:
-    "Every hidden LIF layer's spikes `(T, B, ...)` by module name, and the output, from one forward pass"
-    calls, names = {}, {m: n for n, m in self.named_modules()}
-    def hook(m, inp, o):
-        calls.setdefault(names[m], []).append(o[0] if isinstance(o, tuple) else o)
-    lifs = [m for m in self.modules() if isinstance(m, snn.Leaky) and m is not self.decoder.out_lif]
-    handles = [m.register_forward_hook(hook) for m in lifs]
-    try:
-        out = self(x, record=record)
-    finally:
-        for h in handles:
-            h.remove()
-    return {k: torch.stack(v).detach() for k, v in calls.items()}, out
+    def encode_spikes(self, x # images `(B, C, S, S)`
+                     ) -> torch.Tensor:
+        "The latent spike trains of `x`, `(T, B, latent_dim)`: the code the decoder gets"
+        return self(x, record=True).spikes
 
-SAE.spike_trains = _spike_trains
+    def decode_spikes(self, spikes # latent spike trains `(T, B, latent_dim)`, any number of steps T
+                     ) -> torch.Tensor:
+        "The image the decoder draws from latent spike trains alone: the last output membrane `(B, C, S, S)`"
+        if len(spikes) == 0:
+            raise ValueError("decode_spikes needs spike trains of at least one time step")
+        self.reset()
+        for spk in spikes:
+            _, mem = self.decode(spk)
+        return mem
 
-# %% ../nbs/03_model.ipynb #e8ddd54e
-def _encode_spikes(self:SAE, x # images `(B, C, S, S)`
-                  ) -> torch.Tensor:
-    "The latent spike trains of `x`, `(T, B, latent_dim)`: the code the decoder gets"
-    return self(x, record=True).spikes
-
-def _decode_spikes(self:SAE, spikes # latent spike trains `(T, B, latent_dim)`, any number of steps T
-                  ) -> torch.Tensor:
-    "The image the decoder draws from latent spike trains alone: the last output membrane `(B, C, S, S)`"
-    if len(spikes) == 0:
-        raise ValueError("decode_spikes needs spike trains of at least one time step")
-    self.reset()
-    for spk in spikes:
-        _, mem = self.decode(spk)
-    return mem
-
-SAE.encode_spikes, SAE.decode_spikes = _encode_spikes, _decode_spikes

@@ -15,7 +15,7 @@ from .config import TrainConfig, UsageError
 from .precision import get_device
 from .io import atomic_write, check_state, checked, load_checkpoint
 from .train import Run, TrainingStopped, plot_losses
-from .extend import train_run
+from .trainer import Trainer
 from .distributed import barrier, together, world
 try:
     import fcntl
@@ -37,15 +37,17 @@ def set_rng_state(state:dict, gen:torch.Generator):
     gen.set_state(state['shuffle']) # (older checkpoints also hold CUDA's state, which training never draws from)
 
 # %% ../nbs/11_runs.ipynb #cc402bbb
-def save_checkpoint(path, run:Run,
+def save_checkpoint(path, trainer:Trainer,
                     data:dict # what the run trains on: `data_source` and `train_images`
                    ):
-    "Write all of `run` to `path` atomically, an unfinished epoch included"
+    "Write all of the trainer's run to `path` atomically, an unfinished epoch and fp16's gradient scaler included"
+    run, scaler = trainer.run, trainer.scaler
     ckpt = dict(model=run.model.state_dict(), optimizer=run.opt.state_dict(), model_config=run.model.config,
                 train_config=asdict(run.cfg), epoch=len(run.history), history=run.history, data=data,
-                rng=rng_state(run.gen), partial=run.state.get('partial'),
-                scaler=run.state['scaler'].state_dict() if run.state.get('scaler') is not None else None)
+                rng=rng_state(run.gen), partial=trainer.partial,
+                scaler=scaler.state_dict() if scaler is not None else None)
     atomic_write(Path(path), lambda p: torch.save(ckpt, p))
+
 
 # %% ../nbs/11_runs.ipynb #58f71b3c
 def _same(a, b) -> bool:
@@ -106,14 +108,14 @@ class StopOnSignal:
             signal.signal(s, h)
 
 # %% ../nbs/11_runs.ipynb #b5212400
-def write_run(out:Path, run:Run, test:ImageSet, # on the run's device
+def write_run(out:Path, trainer:Trainer, test:ImageSet, # on the run's device
               data:dict, extra:dict|None=None):
-    "Write the checkpoint, the best one, metrics, a reconstruction grid and loss curves of `run` into `out`"
-    h = run.history
-    save_checkpoint(out/'checkpoint.pt', run, data)
+    "Write the checkpoint, the best one, metrics, a reconstruction grid and loss curves of the trainer's run into `out`"
+    run, h = trainer.run, trainer.run.history
+    save_checkpoint(out/'checkpoint.pt', trainer, data)
     best = min(h, key=lambda e: e['test_mse'])
     if best is h[-1]:
-        save_checkpoint(out/'best.pt', run, data)
+        save_checkpoint(out/'best.pt', trainer, data)
     metrics = dict(**data, test_mse=h[-1]['test_mse'], epochs=len(h), best_epoch=best['epoch'],
                    best_test_mse=best['test_mse'], config=asdict(run.cfg), history=h, **(extra or {}))
     atomic_write(out/'metrics.json', lambda p: p.write_text(json.dumps(metrics, indent=2)))
@@ -192,8 +194,9 @@ def run_dir_lock(out_dir):
         f.close() # closing drops the flock
 
 # %% ../nbs/11_runs.ipynb #dd2e5057
-def _take_up(run:Run, ckpt:dict, n:int):
-    "Load the optimizer, random states, history and unfinished epoch of `ckpt` into `run` (on `n` images)"
+def _take_up(trainer:Trainer, ckpt:dict, n:int):
+    "Load the optimizer, scaler, random states, history and unfinished epoch of `ckpt` into `trainer` (`n` images)"
+    run = trainer.run
     opt, c = ckpt['optimizer'], run.model.config
     if 'learn_beta' not in ckpt['model_config'] and c['learn_beta'] and c['learn_threshold']:
         # written before β and θ were the model's arguments: its neuron group holds (β, θ) of each layer in turn,
@@ -208,18 +211,18 @@ def _take_up(run:Run, ckpt:dict, n:int):
                 raise ValueError(f"optimizer state {k} is shaped {tuple(t.shape)}, "
                                  f"its weights {tuple(p.shape)}")
     set_rng_state(ckpt['rng'], run.gen)
-    if run.state.get('scaler') is not None and ckpt.get('scaler'):
-        run.state['scaler'].load_state_dict(ckpt['scaler'])
+    if trainer.scaler is not None and ckpt.get('scaler'):
+        trainer.scaler.load_state_dict(ckpt['scaler'])
     history, p = list(ckpt['history']), ckpt['partial']
     if len(history) != ckpt['epoch'] or not all('test_mse' in h for h in history):
         raise ValueError(f"its history does not hold its {ckpt['epoch']} epochs")
     if p is not None and not (tuple(p['order'].shape) == (n,) and 0 <= p['batches_done'] < run.per_epoch(n)):
         raise ValueError("its unfinished epoch does not fit the training set")
-    run.history, run.state['partial'] = history, p
+    run.history, trainer.partial = history, p
 
 # %% ../nbs/11_runs.ipynb #bc3ed0d2
-def resume_run(path, cfg:TrainConfig, data:dict, device=None, cls=SAE) -> Run:
-    "The run saved in the checkpoint `path`, to carry on with `cfg` on the same `data`"
+def resume_run(path, cfg:TrainConfig, data:dict, device=None, cls=SAE) -> Trainer:
+    "A trainer of the run saved in the checkpoint `path`, to carry on with `cfg` on the same `data`"
     ckpt = checked(load_checkpoint(path), path)
     check_config(asdict(saved_config(ckpt, path)), asdict(cfg), path)
     for k, v in data.items():
@@ -227,25 +230,26 @@ def resume_run(path, cfg:TrainConfig, data:dict, device=None, cls=SAE) -> Run:
         if had != v:
             raise ValueError(f"checkpoint {path} was trained with {k}={had!r}, not {v!r}: "
                                       "resume it with the same data")
-    run = Run.start(cfg, device, cls)
-    check_state(run.model, ckpt['model'], path)
-    run.model.load_state_dict(ckpt['model'])
+    trainer = Trainer.start(cfg, device, cls)
+    check_state(trainer.run.model, ckpt['model'], path)
+    trainer.run.model.load_state_dict(ckpt['model'])
     try:
-        _take_up(run, ckpt, data['train_images'])
+        _take_up(trainer, ckpt, data['train_images'])
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as e:
         raise ValueError(f"checkpoint {path} holds a training state this run cannot take up "
                          f"({type(e).__name__}: {e}); it was not used") from None
-    return run
+    return trainer
 
 # %% ../nbs/11_runs.ipynb #bd9d1365
-def _interrupted(out:Path, run:Run, data:dict, signum:int) -> TrainingInterrupted:
-    "Save where a signal stopped `run` (rank 0 saves, across processes); the error that says so and how to carry on"
+def _interrupted(out:Path, trainer:Trainer, data:dict, signum:int) -> TrainingInterrupted:
+    "Save where a signal stopped the trainer (rank 0 saves); the error that says so and how to carry on"
+    run, p = trainer.run, trainer.partial
     if world()[0] == 0:
-        save_checkpoint(out/'checkpoint.pt', run, data)
+        save_checkpoint(out/'checkpoint.pt', trainer, data)
     barrier() # across processes, the others wait for the checkpoint, so that what they say below is true
     where = f"after epoch {len(run.history)}"
-    if run.state.get('partial') is not None:
-        where = (f"in epoch {len(run.history) + 1} after batch {run.state['partial']['batches_done']} "
+    if p is not None:
+        where = (f"in epoch {len(run.history) + 1} after batch {p['batches_done']} "
                  f"of {run.per_epoch(data['train_images'])}")
     return TrainingInterrupted(f"training interrupted by {signal.Signals(signum).name} {where}: "
                                f"checkpoint written to {out/'checkpoint.pt'}; "
@@ -271,19 +275,20 @@ def train_in(out_dir, # the run directory: new, or holding the run to resume
                 error = e
         together(error, get_device(device)) # a directory rank 0 refuses stops every process
         data = dict(data_source=test.source, train_images=len(train))
-        run = (resume_run(out/'checkpoint.pt', cfg, data, device, cls) if resume
-               else Run.start(cfg, device, cls))
-        test = test.to(run.device)
-        def save(r):
+        trainer = (resume_run(out/'checkpoint.pt', cfg, data, device, cls) if resume
+                   else Trainer.start(cfg, device, cls))
+        device = trainer.run.device
+        test = test.to(device)
+        def save(t:Trainer):
             error = None
             if first:
                 try:
-                    write_run(out, r, test, data, dict(device=str(r.device), processes=world()[1]))
+                    write_run(out, t, test, data, dict(device=str(device), processes=t.processes))
                 except OSError as e:
                     error = e # a full disk, say: every process stops
-            together(error, r.device)
+            together(error, device)
         with StopOnSignal() as stop: # the checkpoint of a stop is written before a second signal can kill us
-            train_run(run, train, test, progress, after_epoch=save, stop=stop)
+            run = trainer.fit(train, test, progress, after_epoch=save, stop=stop)
             if len(run.history) < cfg.epochs: # a signal stopped every process; it may have reached only some
-                raise _interrupted(out, run, data, stop.signum or signal.SIGTERM)
+                raise _interrupted(out, trainer, data, stop.signum or signal.SIGTERM)
     return run

@@ -11,12 +11,14 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from tqdm.auto import tqdm # a widget in notebooks (Colab, Jupyter), text in a terminal
 from .data import ImageSet
 from .config import TrainConfig
+from .precision import get_device
 from .model import SAE
 from .evaluation import quality
 from .time_loss import time_avg_loss
 
 # %% auto #0
-__all__ = ['LOSSES', 'final_step_loss', 'init_output', 'lr_at', 'set_lr', 'make_optimizer', 'train_step', 'Run', 'train_epoch', 'TrainingStopped', 'epoch_record', 'fit', 'plot_losses', 'attach']
+__all__ = ['LOSSES', 'final_step_loss', 'init_output', 'lr_at', 'set_lr', 'make_optimizer', 'train_step', 'Run', 'train_epoch',
+           'TrainingStopped', 'epoch_record', 'fit', 'plot_losses']
 
 # %% ../nbs/05_train.ipynb #d2c2a5aa
 def final_step_loss(model, x):
@@ -72,15 +74,12 @@ class Run:
     opt: torch.optim.Optimizer
     gen: torch.Generator # draws each epoch's order of the training images
     history: list = field(default_factory=list) # one dict per finished epoch
-    update: Callable = train_step # one update: (model, optimiser, batch, loss function) → the batch's mean loss
-    state: dict = field(default_factory=dict) # what other chapters keep with the run
     @classmethod
     def start(cls, cfg:TrainConfig, device=None, model_cls=SAE) -> Run:
         "A new run of `cfg`: seeded initial weights, their optimiser and the shuffling generator, on `device`"
         torch.manual_seed(cfg.seed)
-        model = init_output(model_cls(**cfg.model_kwargs()), cfg)
-        run = cls(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(cfg.seed))
-        return attach(run, device) # the device (None: CUDA when present), and what the recipe asks beyond this loop
+        model = init_output(model_cls(**cfg.model_kwargs()), cfg).to(get_device(device)) # None: CUDA when present
+        return cls(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(cfg.seed))
 
     @property
     def device(self) -> torch.device:
@@ -97,7 +96,7 @@ class Run:
 
     def step(self, x) -> torch.Tensor:
         "One update on the batch `x`; its loss summed over the batch's images"
-        return self.update(self.model, self.opt, x, self.loss_fn).detach() * len(x)
+        return train_step(self.model, self.opt, x, self.loss_fn).detach() * len(x)
 
     def batches(self, data:ImageSet):
         "This epoch's batches of `data`, each with its place in the epoch, in an order drawn from `gen`"
@@ -169,15 +168,3 @@ def plot_losses(history:list, ax=None, title='Loss'):
     ax.set_title(title)
     ax.legend()
     return ax
-
-# %% ../nbs/20_extend.ipynb #1979ae40
-def attach(run, device=None # 'cpu', 'cuda', 'cuda:1' ...; None: CUDA when present
-          ):
-    "`run` on `device`, with what its config and its launch ask beyond the tutorial's loop: precision, processes"
-    from spiking_sae.precision import get_device, with_precision # here: `import spiking_sae.train` stays light
-    from spiking_sae.distributed import across_processes
-    run.cfg.validate() # a config changed after it was made
-    run.model.to(get_device(device))
-    for extend in (with_precision, across_processes): # run → run, in this order (the second wraps `run.update`)
-        run = extend(run)
-    return run

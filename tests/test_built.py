@@ -89,7 +89,7 @@ def test_a_checkpoint_from_before_resumes_with_its_optimiser_state_in_place(tmp_
     old = torch.load(path, weights_only=True)
     assert 'learn_beta' not in old['model_config'] and len(old['optimizer']['param_groups']) == 2  # from before
     cfg = TrainConfig(**{**old['train_config'], 'channels': tuple(old['train_config']['channels']), 'epochs': 2})
-    run = resume_run(path, cfg, old['data'], device='cpu')
+    run = resume_run(path, cfg, old['data'], device='cpu').run
     hidden = [m for m in run.model.modules() if isinstance(m, snn.Leaky) and m is not run.model.decoder.out_lif]
     ids = old['optimizer']['param_groups'][1]['params']  # β₁, θ₁, β₂, θ₂ ... as that optimiser listed them
     saved = [old['optimizer']['state'][i]['exp_avg_sq'] for i in ids]

@@ -82,7 +82,7 @@ def test_cuda_cells_guard_themselves(nb):
 @pytest.mark.parametrize(
     'src',
     [
-        "#| cuda\nif ctrn is not None:\n    fit(cfg, ctrn, ctst)",  # 15_own_data's, before issue 23
+        "#| cuda\nif ctrn is not None:\n    fit(cfg, ctrn, ctst)",  # 23_own_data's, before issue 23
         "#| cuda\nx = 1\nif torch.cuda.is_available(): fit(cfg, trn, tst)",  # work before the check
         "#| cuda\nif not torch.cuda.is_available(): fit(cfg, trn, tst)\nelse: pass",  # work where there is no CUDA
         "#| cuda\nif torch.cuda.is_available() or True: fit(cfg, trn, tst)",

@@ -31,7 +31,7 @@ def kernels(request, tmp_path_factory):
 
 
 # started first, so that the two at a time end together (the slowest in `--durations`; a stale list costs only time)
-LONGEST = ('16_distributed', '11_runs', '15_own_data', '08_analysis')
+LONGEST = ('19_distributed', '11_runs', '23_own_data', '08_analysis')
 
 
 @pytest.fixture(scope='session')
