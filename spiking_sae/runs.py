@@ -16,7 +16,7 @@ from .precision import get_device
 from .io import atomic_write, check_state, checked, load_checkpoint
 from .train import Run, TrainingStopped, plot_losses
 from .trainer import Trainer
-from .distributed import barrier, together, world
+from .distributed import together, world
 try:
     import fcntl
 except ImportError:
@@ -243,10 +243,13 @@ def resume_run(path, cfg:TrainConfig, data:dict, device=None, cls=SAE) -> Traine
 # %% ../nbs/11_runs.ipynb #bd9d1365
 def _interrupted(out:Path, trainer:Trainer, data:dict, signum:int) -> TrainingInterrupted:
     "Save where a signal stopped the trainer (rank 0 saves); the error that says so and how to carry on"
-    run, p = trainer.run, trainer.partial
+    run, p, error = trainer.run, trainer.partial, None
     if world()[0] == 0:
-        save_checkpoint(out/'checkpoint.pt', trainer, data)
-    barrier() # across processes, the others wait for the checkpoint, so that what they say below is true
+        try:
+            save_checkpoint(out/'checkpoint.pt', trainer, data)
+        except Exception as e: # a full disk, say: every process stops with it, none waits for it
+            error = e
+    together(error, run.device) # the others wait for the checkpoint, so that what they say below is true
     where = f"after epoch {len(run.history)}"
     if p is not None:
         where = (f"in epoch {len(run.history) + 1} after batch {p['batches_done']} "
@@ -284,8 +287,8 @@ def train_in(out_dir, # the run directory: new, or holding the run to resume
             if first:
                 try:
                     write_run(out, t, test, data, dict(device=str(device), processes=t.processes))
-                except OSError as e:
-                    error = e # a full disk, say: every process stops
+                except Exception as e: # a full disk, say: every process stops, none waits for rank 0
+                    error = e
             together(error, device)
         with StopOnSignal() as stop: # the checkpoint of a stop is written before a second signal can kill us
             run = trainer.fit(train, test, progress, after_epoch=save, stop=stop)

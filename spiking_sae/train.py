@@ -140,6 +140,9 @@ def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, device=None, progress:bo
     "Train a new `cls` model with `cfg` on `train`, measuring all of `test` after every epoch"
     if not len(train):
         raise ValueError("no training images: the training set is empty")
+    if cfg.precision != 'fp32': # this loop is the specification, in fp32; the trainer adds mixed precision
+        raise ValueError(f"fit trains in fp32, and this recipe asks for {cfg.precision!r}: train it with "
+                         "spiking_sae.trainer.Trainer.start(cfg).fit(train, test)")
     run = Run.start(cfg, device, cls)
     train, test = train.to(run.device), test.to(run.device)
     with tqdm(total=cfg.epochs * run.per_epoch(len(train)), disable=not progress, unit='batch', mininterval=1) as pbar:

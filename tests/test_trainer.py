@@ -67,3 +67,23 @@ def test_the_comparison_can_fail(tutorial):
     more.step(small.x[:50])  # and one step more than that, on another batch
     with pytest.raises(AssertionError, match='differ'):
         assert_same_state(more.run.model, ref.model)
+
+
+def test_the_trainer_honours_the_precision_and_fit_refuses_it(tutorial):
+    "A bf16 recipe trains in bf16 (one step lands elsewhere than fp32's); the Tutorial's `fit`, fp32 only, says so"
+    import warnings
+    from spiking_sae.train import fit
+    from spiking_sae.trainer import Trainer
+
+    cfg, small, tsmall, _ = tutorial
+    x = small.x[:50]
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')  # a CPU without bf16 arithmetic warns that it emulates it
+        bf16 = Trainer.start(replace(cfg, precision='bf16'), 'cpu')
+        bf16.step(x)
+    fp32 = Trainer.start(cfg, 'cpu')
+    fp32.step(x)
+    with pytest.raises(AssertionError, match='differ'):
+        assert_same_state(bf16.run.model, fp32.run.model)
+    with pytest.raises(ValueError, match="fit trains in fp32, and this recipe asks for 'bf16'"):
+        fit(replace(cfg, precision='bf16'), small, tsmall, device='cpu', progress=False)

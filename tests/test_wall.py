@@ -288,6 +288,7 @@ def numbering_problems(order: list, on_disk: set) -> list:
     numbered = [n for n in order if n[:2].isdigit()]
     out = [f"{a} comes before {b} in the sidebar" for a, b in zip(numbered, numbered[1:]) if int(a[:2]) >= int(b[:2])]
     out += [f"{n} is not in the sidebar" for n in sorted(on_disk - set(numbered))]
+    out += [f"{n} is in the sidebar but not in nbs/" for n in numbered if n not in on_disk]
     return out
 
 
@@ -298,6 +299,49 @@ def test_notebooks_are_numbered_in_sidebar_order():
 
 
 def test_a_notebook_out_of_order_is_found():
-    assert numbering_problems(['index.ipynb', '01_a.ipynb', '03_c.ipynb', '02_b.ipynb'], {'01_a.ipynb', '02_b.ipynb',
-                              '03_c.ipynb', '04_d.ipynb'}) == ["03_c.ipynb comes before 02_b.ipynb in the sidebar",
-                                                               "04_d.ipynb is not in the sidebar"]
+    order = ['index.ipynb', '01_a.ipynb', '03_c.ipynb', '02_b.ipynb', '05_e.ipynb']
+    assert numbering_problems(order, {'01_a.ipynb', '02_b.ipynb', '03_c.ipynb', '04_d.ipynb'}) == [
+        "03_c.ipynb comes before 02_b.ipynb in the sidebar", "04_d.ipynb is not in the sidebar",
+        "05_e.ipynb is in the sidebar but not in nbs/"]
+
+
+def _prints(src: str) -> bool:
+    "Whether running `src` calls `print` (not counting the bodies of the functions and classes it defines)"
+    try:
+        tree = parse(src)
+    except SyntaxError:
+        return False
+
+    def run(node):
+        for n in ast.iter_child_nodes(node):
+            if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                yield n
+                yield from run(n)
+
+    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == 'print' for n in run(tree))
+
+
+def silent_printers(cells: list) -> list:
+    "Indices of code cells that print but hold no stored text output (cells that run only on a GPU, or never, aside)"
+    def has_text(c):
+        return any(o.get('name') == 'stdout' or {'text/plain', 'text/markdown'} & set(o.get('data', {}))
+                   for o in c.get('outputs', []))
+
+    src = [''.join(c['source']) for c in cells]
+    return [i for i, (c, s) in enumerate(zip(cells, src)) if c['cell_type'] == 'code'
+            and not directives(s) & {'cuda', 'slow', 'eval: false'} and _prints(s) and not has_text(c)]
+
+
+def test_every_page_shows_what_its_code_prints():
+    "A shown page holds the text its cells print: a notebook re-run after its code changed (tools/run_nbs.py)"
+    found = {nb: silent_printers(cells(ROOT / 'nbs' / nb)) for nb in sidebar()}
+    assert {nb: i for nb, i in found.items() if i} == {}
+
+
+def test_a_cell_that_prints_nothing_is_found():
+    out = {'output_type': 'stream', 'name': 'stdout', 'text': ['1\n']}
+    cs = [{'cell_type': 'code', 'source': ['print(1)'], 'outputs': [out]},
+          {'cell_type': 'code', 'source': ['for i in range(2):\n    print(i)'], 'outputs': []},
+          {'cell_type': 'code', 'source': ['def f():\n    print(1)'], 'outputs': []},
+          {'cell_type': 'code', 'source': ['#| cuda\nprint(1)'], 'outputs': []}]
+    assert silent_printers(cs) == [1]

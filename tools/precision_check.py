@@ -11,7 +11,7 @@ import torch
 from spiking_sae.datasets import get_data
 from spiking_sae.fast import FastSAE
 from spiking_sae.recipes import PRESETS
-from spiking_sae.train import fit
+from spiking_sae.trainer import Trainer
 from spiking_sae.precision import get_device, cpu_has_bf16
 
 OUT = Path(__file__).resolve().parent.parent / 'spiking_sae' / 'results' / 'precision.json'
@@ -40,7 +40,7 @@ def main(argv=None):
         t = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter('ignore')
-            run = fit(cfg, trn, tst, device=device, progress=False, cls=FastSAE)
+            run = Trainer.start(cfg, device, FastSAE).fit(trn, tst, progress=False)
         res['runs'][prec] = dict(seconds=time.perf_counter() - t, history=run.history)
         print(prec, f"{res['runs'][prec]['seconds']:.0f} s, test MSE {run.history[-1]['test_mse']:.5f}", flush=True)
     a.out.write_text(json.dumps(res, indent=1) + '\n')
