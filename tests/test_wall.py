@@ -323,9 +323,9 @@ def _prints(src: str) -> bool:
 
 def silent_printers(cells: list) -> list:
     "Indices of code cells that print but hold no stored text output (cells that run only on a GPU, or never, aside)"
-    def has_text(c):
-        return any(o.get('name') == 'stdout' or {'text/plain', 'text/markdown'} & set(o.get('data', {}))
-                   for o in c.get('outputs', []))
+    def has_text(c):  # a figure's own `text/plain` (its repr) is not text the cell printed
+        return any(o.get('name') == 'stdout' or o.get('output_type') == 'execute_result'
+                   or 'text/markdown' in o.get('data', {}) for o in c.get('outputs', []))
 
     src = [''.join(c['source']) for c in cells]
     return [i for i, (c, s) in enumerate(zip(cells, src)) if c['cell_type'] == 'code'
@@ -343,5 +343,7 @@ def test_a_cell_that_prints_nothing_is_found():
     cs = [{'cell_type': 'code', 'source': ['print(1)'], 'outputs': [out]},
           {'cell_type': 'code', 'source': ['for i in range(2):\n    print(i)'], 'outputs': []},
           {'cell_type': 'code', 'source': ['def f():\n    print(1)'], 'outputs': []},
-          {'cell_type': 'code', 'source': ['#| cuda\nprint(1)'], 'outputs': []}]
-    assert silent_printers(cs) == [1]
+          {'cell_type': 'code', 'source': ['#| cuda\nprint(1)'], 'outputs': []},
+          {'cell_type': 'code', 'source': ['print(1)\nplt.plot([1]);'],  # a figure alone: what execnb kept
+           'outputs': [{'output_type': 'display_data', 'data': {'image/png': '', 'text/plain': ['<Figure>']}}]}]
+    assert silent_printers(cs) == [1, 4]

@@ -38,6 +38,12 @@ def main():
         for cell in nb.cells:  # execnb leaves a cell's old outputs where it prints nothing new: start clean
             if cell.cell_type == 'code' and not _skip(cell):
                 cell.outputs, cell.execution_count = [], None
+        # execnb drops every output of a cell whose last line ends in ';' (its prints too), where Jupyter hides
+        # only the last value: such a cell runs with a line `None` after it, and keeps its own source
+        quiet = {id(c): c.source for c in nb.cells if c.cell_type == 'code' and c.source.rstrip().endswith(';')}
+        for c in nb.cells:
+            if id(c) in quiet:
+                c.source = c.source.rstrip() + '\nNone'
         sh = CaptureShell(fn)
         cwd = os.getcwd()
         os.chdir(fn.parent)
@@ -47,6 +53,8 @@ def main():
             sys.exit(sh.prettytb(fname=fn))
         finally:
             os.chdir(cwd)
+            for c in nb.cells:
+                c.source = quiet.get(id(c), c.source)
         write_nb(nb, fn)
         print(f"{fn.name}: {time.time() - t0:.0f}s", flush=True)
 
