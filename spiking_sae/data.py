@@ -26,7 +26,7 @@ def show_grid(imgs:torch.Tensor, # images `(N, C, H, W)`, values in [0,1]
               labels=None # one label per image, written in its top-left corner
              ):
     "Show a batch of images as one grid with torchvision's `make_grid`, with their labels if given"
-    import matplotlib.pyplot as plt # here, not at the top: importing it takes a third of a second
+    import matplotlib.pyplot as plt # here, not at the top: `import spiking_sae` stays light
     from torchvision.utils import make_grid
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
@@ -43,7 +43,7 @@ def show_grid(imgs:torch.Tensor, # images `(N, C, H, W)`, values in [0,1]
 # %% ../nbs/00_data.ipynb #762684e4
 def tutorial_tfms(input_size:int=32): # side of the square image the model sees
     "The tutorial's transform: resize, one grey channel, a float tensor in [0,1], `Normalize((0,),(1,))`"
-    from torchvision import transforms # here, not at the top: importing torchvision takes a second
+    from torchvision import transforms # here, not at the top: only this function needs it
     return transforms.Compose([transforms.Resize((input_size, input_size)), transforms.Grayscale(),
                                transforms.ToTensor(), transforms.Normalize((0,), (1,))])
 

@@ -53,7 +53,7 @@ def torchvision_raw(name:str, # one of `TV_DATASETS`
                    ) -> tuple[torch.Tensor, torch.Tensor]:
     "uint8 images `(N, H, W)` (`(N, H, W, 3)` in colour) and labels of a torchvision dataset, downloaded on first use"
     root = Path(root or default_root())
-    from torchvision import datasets # here, not at the top: importing torchvision takes a second
+    from torchvision import datasets # here, not at the top: only this function needs it
     try:
         ds = getattr(datasets, TV_DATASETS[name])(root, train=split == 'train', download=download)
     except (RuntimeError, OSError) as e: # OSError: CIFAR-10's download raises URLError itself

@@ -32,7 +32,7 @@ def quality(model, # any callable batch of images → batch of images, e.g. an `
             bs:int=500 # batch size; the result does not depend on it
            ) -> dict:
     "Whole-set `mse` of the raw outputs, then MSE, PSNR (dB) and SSIM of the outputs clamped to [0,1]"
-    from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure # here: it takes a second
+    from torchmetrics.image import PeakSignalNoiseRatio, StructuralSimilarityIndexMeasure # only here
     psnr = PeakSignalNoiseRatio(data_range=1.0).to(data.x.device)
     ssim = StructuralSimilarityIndexMeasure(data_range=1.0).to(data.x.device)
     sse = ssec = 0
@@ -58,7 +58,7 @@ def reconstruct(model, x) -> torch.Tensor:
 def save_grid(model, x, # images `(N, C, H, W)` in [0,1]
               path) -> Path:
     "Save inputs (top row) above their reconstructions (bottom row) as one PNG"
-    from torchvision.utils import save_image # here, not at the top: importing torchvision takes a second
+    from torchvision.utils import save_image # here, not at the top: only this function needs it
     save_image(torch.cat([x, reconstruct(model, x)]).cpu(), path,
                format='png', nrow=len(x), padding=2, pad_value=1.)
     return Path(path)

@@ -34,7 +34,7 @@ def find_images(folder:Path, # a folder of image files, or of one subfolder of t
     if not subs:
         items = [(p, 0) for p in sorted(folder.iterdir()) if p.is_file() and is_image(p)]
     else:
-        from torchvision.datasets.folder import make_dataset # here: importing torchvision takes a second
+        from torchvision.datasets.folder import make_dataset # here: only this function needs it
         items = make_dataset(folder, {c: i for i, c in enumerate(classes)}, is_valid_file=is_image,
                              allow_empty=True)
     if not items:

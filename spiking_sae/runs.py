@@ -120,7 +120,7 @@ def write_run(out:Path, trainer:Trainer, test:ImageSet, # on the run's device
                    best_test_mse=best['test_mse'], config=asdict(run.cfg), history=h, **(extra or {}))
     atomic_write(out/'metrics.json', lambda p: p.write_text(json.dumps(metrics, indent=2)))
     atomic_write(out/'recon.png', lambda p: save_grid(run.model, test.x[:16], p))
-    import matplotlib.pyplot as plt # here, not at the top: importing it takes a third of a second
+    import matplotlib.pyplot as plt # here, not at the top: `import spiking_sae` stays light
     ax = plot_losses(h, title=f"{len(h)} epochs on {test.origin}")
     atomic_write(out/'losses.png', lambda p: ax.figure.savefig(p, format='png', dpi=100))
     plt.close(ax.figure)

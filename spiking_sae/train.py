@@ -160,7 +160,7 @@ def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, device=None, progress:bo
 # %% ../nbs/05_train.ipynb #30a1ebad
 def plot_losses(history:list, ax=None, title='Loss'):
     "Training loss and whole-test-set MSE per epoch"
-    import matplotlib.pyplot as plt # here, not at the top: importing it takes a third of a second
+    import matplotlib.pyplot as plt # here, not at the top: `import spiking_sae` stays light
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.5))
     ep = [h['epoch'] for h in history]
