@@ -143,4 +143,3 @@ class SAE(PretrainedIO, nn.Module):
         for spk in spikes:
             _, mem = self.decode(spk)
         return mem
-

@@ -78,4 +78,3 @@ def precision_step(model, opt, x, loss_fn, # as for `train.train_step`
         scaler.step(opt)
         scaler.update()
     return loss
-

@@ -48,7 +48,6 @@ def save_checkpoint(path, trainer:Trainer,
                 scaler=scaler.state_dict() if scaler is not None else None)
     atomic_write(Path(path), lambda p: torch.save(ckpt, p))
 
-
 # %% ../nbs/11_runs.ipynb #58f71b3c
 def _same(a, b) -> bool:
     "Equal, with lists and tuples compared as lists (JSON and torch.save turn tuples into lists)"

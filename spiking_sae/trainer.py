@@ -11,10 +11,9 @@ from .data import ImageSet
 from .model import SAE
 from .config import TrainConfig
 from .precision import grad_scaler, precision_step
-from .distributed import (any_process, batch_loss_sum, check_shares, data_parallel, global_batchnorm,
-                                     shard, shared_loss, world)
+from .distributed import any_process, batch_loss_sum, check_shares, data_parallel
+from .distributed import global_batchnorm, shard, shared_loss, world
 from .train import Run, epoch_record, lr_at, set_lr
-
 
 # %% auto #0
 __all__ = ['Trainer']
@@ -80,7 +79,7 @@ class Trainer:
             try:
                 while len(run.history) < run.cfg.epochs and not stopped():
                     t0 = time.perf_counter()
-                    loss_sum = self.epoch(train, stopped if stop is not None else None, pbar)
+                    loss_sum = self.epoch(train, stopped, pbar)
                     if loss_sum is None:
                         break
                     run.history.append(epoch_record(run, loss_sum, len(train), test, time.perf_counter() - t0))
@@ -91,4 +90,3 @@ class Trainer:
             finally:
                 run.model.eval()
         return run
-
