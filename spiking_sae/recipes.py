@@ -36,7 +36,7 @@ PRESETS = {
     'best': TrainConfig(batch_size=50, lr=3e-3, schedule='cosine', out_init=0.1, out_bias='zero',
                         readout='sum', double_lif=False, epochs=20)} # what this sweep found
 
-# %% ../nbs/21_bn_time.ipynb #25079927
+# %% ../nbs/22_bn_time.ipynb #25079927
 from types import MappingProxyType # noqa: E402 (this cell goes to the end of recipes.py)
 PRESETS = MappingProxyType({**PRESETS, # read-only from here on: a preset is changed by `dataclasses.replace`
     'pooled': TrainConfig(batch_size=50, lr=3e-3, schedule='cosine', out_init=0.1, out_bias='zero', readout='sum',

@@ -9,6 +9,7 @@ __all__ = ['signalled', 'Stepwise', 'main']
 import argparse, signal, sys, time
 from pathlib import Path
 from . import cli, runs, train
+from . import io as sae_io
 
 def signalled() -> bool:
     "Whether the `StopOnSignal` in force has caught a SIGINT or SIGTERM"
@@ -31,7 +32,7 @@ class Stepwise:
                 time.sleep(0.01) # wait for the signal, however long it takes to come
 
     def install(self):
-        "Wrap every loss (called once per batch) and `runs.atomic_write` so that they report and wait"
+        "Wrap every loss (called once per batch) and `atomic_write` (of `runs` and `io`) so that they report and wait"
         def reported(loss):
             def f(model, x):
                 self.batches += 1
@@ -40,8 +41,10 @@ class Stepwise:
             return f
         for k, loss in list(train.LOSSES.items()):
             train.LOSSES[k] = reported(loss)
-        write = runs.atomic_write
-        runs.atomic_write = lambda path, w: write(path, lambda tmp: (w(tmp), self.pause(f'writing {Path(path).name}')))
+        write = sae_io.atomic_write # the same function, imported by `runs`
+        def held(path, w):
+            return write(path, lambda tmp: (w(tmp), self.pause(f'writing {Path(path).name}')))
+        runs.atomic_write = sae_io.atomic_write = held
 
 def main():
     "`python -m spiking_sae.stepwise [--hold WHAT] COMMAND ...`: `spiking-sae COMMAND ...`, step by step"

@@ -61,8 +61,8 @@ def test_presets_cannot_be_changed_in_place():
 def test_triton_check_is_safe_under_inference_mode():
     ("The first check of the Triton kernel may come under torch.inference_mode (an evaluation): it still runs "
      "forward and backward and passes, under Triton's CPU interpreter")
-    code = ("import torch, warnings\nimport spiking_sae.fast as fast\nwarnings.simplefilter('error')\n"
-            "with torch.inference_mode():\n    assert fast.triton_works('cpu')\nprint('ok')")
+    code = ("import torch, warnings\nimport spiking_sae.scan as scan\nwarnings.simplefilter('error')\n"
+            "with torch.inference_mode():\n    assert scan.triton_works('cpu')\nprint('ok')")
     env = {**os.environ, 'TRITON_INTERPRET': '1'}
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, env=env)
     assert out.returncode == 0 and out.stdout.split() == ['ok'], out.stderr[-3000:]

@@ -82,7 +82,7 @@ def test_cuda_cells_guard_themselves(nb):
 @pytest.mark.parametrize(
     'src',
     [
-        "#| cuda\nif ctrn is not None:\n    fit(cfg, ctrn, ctst)",  # 23_own_data's, before issue 23
+        "#| cuda\nif ctrn is not None:\n    fit(cfg, ctrn, ctst)",  # 24_own_data's, before issue 23
         "#| cuda\nx = 1\nif torch.cuda.is_available(): fit(cfg, trn, tst)",  # work before the check
         "#| cuda\nif not torch.cuda.is_available(): fit(cfg, trn, tst)\nelse: pass",  # work where there is no CUDA
         "#| cuda\nif torch.cuda.is_available() or True: fit(cfg, trn, tst)",
@@ -218,7 +218,8 @@ for m in pkgutil.iter_modules(spiking_sae.__path__):
     if m.name not in ('__main__',):
         importlib.import_module(f'spiking_sae.{m.name}')
 import torch
-from spiking_sae.fast import FastSAE, triton_works
+from spiking_sae.fast import FastSAE
+from spiking_sae.scan import triton_works
 with warnings.catch_warnings(record=True) as w:
     warnings.simplefilter('always')
     assert not triton_works('cpu')

@@ -19,14 +19,14 @@ NBS = doc_nbs(ROOT / 'nbs')
 FULL = pytest.mark.notebooks
 STDERR = '[data-mime-type="application/vnd.jupyter.stderr"]'  # nbconvert's mark for stderr streams and errors
 # stderr lines that are not errors: tqdm progress bars (05_train) and the CLI's `==> ` notes on the data it uses
-# (12_cli)
+# (13_cli)
 ALLOWED_STDERR = [
     r'\s*\d+%\|.*\| *\d+/\d+ \[.*\]',
     r'==> DATA: ',
-    # 10_bench times bf16 on a CPU that may lack bf16 arithmetic: the package's own warning, shown as a reader gets it
+    # 11_bench times bf16 on a CPU that may lack bf16 arithmetic: the package's own warning, shown as a reader gets it
     r'.*UserWarning: this CPU has no bf16 arithmetic',
     r'\s*autocast_for\(device, precision\)',
-    # where torch is a CUDA build without Triton, importing torch.utils.flop_counter (10_bench) logs that it lacks it:
+    # where torch is a CUDA build without Triton, importing torch.utils.flop_counter (11_bench) logs that it lacks it:
     # Triton is optional here (`spiking_sae[triton]`), and a warning that only says so is no error
     r'triton not found; flop counting will not work for triton kernels$',
 ]

@@ -5,7 +5,7 @@ keep the work short, two at a time (`--jobs`) (`tools/colab_check.py`), with `tr
 GitHub's runners, whose CPU torch brings none. This is the only place CI runs them.
 `--colab` adds what Colab has besides.
 
-    python -m pytest tests/test_notebooks.py -k 11_runs --colab-venv /tmp/colabvenv   # reuse an environment
+    python -m pytest tests/test_notebooks.py -k 12_runs --colab-venv /tmp/colabvenv   # reuse an environment
     python -m pytest tests/test_notebooks.py --flags cuda                               # leave the GPU visible
 """
 
@@ -31,7 +31,7 @@ def kernels(request, tmp_path_factory):
 
 
 # started first, so that the two at a time end together (the slowest in `--durations`; a stale list costs only time)
-LONGEST = ('19_distributed', '11_runs', '23_own_data', '08_analysis')
+LONGEST = ('20_distributed', '12_runs', '24_own_data', '08_analysis')
 
 
 @pytest.fixture(scope='session')

@@ -1,7 +1,7 @@
 """What `pip install` gives a user: the sample and pretrained weights in the wheel, the console script, and a library \
 that needs no nbdev."""
 
-import subprocess, sys, zipfile
+import signal, subprocess, sys, zipfile
 import pytest
 from pathlib import Path
 
@@ -173,3 +173,24 @@ def test_what_builds_saves_and_what_saves_loads(tmp_path):
     (old / 'meta.json').unlink()
     (old / 'config.json').write_text(json.dumps(dict(model_config=flat, meta={'note': 'old layout'})))
     assert SAE.from_pretrained(old).meta == {'note': 'old layout'}
+
+
+@pytest.mark.parametrize('sig', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
+def test_a_signal_stops_a_command_with_one_line(tmp_path, sig):
+    ("Ctrl-C or SIGTERM stop a command other than train (which saves a checkpoint) at once, with one line on stderr "
+     "and nothing half-written. The signal comes while `encode` writes its file, held there by the stepwise "
+     "harness until it lands, on a machine of any speed. Started as a shell starts a job in the background, with "
+     "SIGINT ignored: `kill -INT` stops it all the same, as it stops `train`")
+    out = tmp_path / 'spikes.npy'
+    p = subprocess.Popen([sys.executable, '-m', 'spiking_sae.stepwise', '--hold', 'writing spikes.npy', 'encode',
+                          'mnist-sample', '-n', '10', '-o', str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # as a shell's background job
+    for line in p.stdout:  # what the process reports, not a delay
+        if line.strip() == '@ writing spikes.npy':
+            break
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 130, err
+    assert err.strip().splitlines()[-1] == 'spiking-sae encode: interrupted', err
+    assert list(tmp_path.iterdir()) == []  # neither spikes.npy nor its temporary file

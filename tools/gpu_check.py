@@ -5,7 +5,7 @@
 (`gpu_check.sh` sets up the Python path on a bare GPU machine, then runs this.) In order:
 
 1. the device, PyTorch and Triton, and whether the fused Triton LIF kernel proves equal to the plain scan
-   there (`fast.triton_works`), with the warning it gives if not;
+   there (`scan.triton_works`), with the warning it gives if not;
 2. every notebook that has `#| cuda` cells, run as a test with those cells on (`--flags cuda`);
 3. `spiking-sae bench`: the plain LIF scan; the default scan (Triton on a GPU) in every precision; compiled;
 4. `spiking-sae train` for 3 epochs on Fashion-MNIST with the default recipe, timed.
@@ -51,7 +51,7 @@ def json_out(r: dict):
 
 def about(device: str) -> dict:
     import torch
-    from spiking_sae.fast import triton_works
+    from spiking_sae.scan import triton_works
 
     dev = torch.device(device)
     with warnings.catch_warnings(record=True) as w:

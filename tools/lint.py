@@ -1,7 +1,7 @@
 """ruff over the library, hubconf, tools and tests (ruff.toml: 120 columns; pycodestyle and pyflakes), less the
 two things nbdev writes itself: the first line of each module's `__all__`, which nbdev wraps at 120 columns and then
 prefixes with `__all__ = `, and the missing newline at the end of a module whose last cell another notebook
-appended (`#| export recipes` in 21_bn_time.ipynb: nbdev appends without one). A finding in spiking_sae/ is fixed
+appended (`#| export recipes` in 22_bn_time.ipynb: nbdev appends without one). A finding in spiking_sae/ is fixed
 in the notebook its `# %%` line names.
 
     python tools/lint.py        # prints the findings; exit status 1 if there are any"""

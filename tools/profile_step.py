@@ -15,14 +15,15 @@ convolution (forward or backward, transposed included) or as BatchNorm when it, 
 autograd node it runs inside, is named so; everything else — LIF neurons, linear layers, the loss,
 AdamW, copies, Python between operators — is the rest of the step. Seconds per category per engine, and the
 operators with the most self time, go
-to spiking_sae/results/profile.json, which `09_fast` renders; the profiler adds some overhead to every operator, so the
+to spiking_sae/results/profile.json, which `10_fast` renders; the profiler adds some overhead to every operator, so the
 totals run a little above the benchmark's step times (`spiking-sae bench > spiking_sae/results/bench.json`)."""
 
 import argparse, json, platform, re
 from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
-from spiking_sae.bench import TUTORIAL, cpu_features
+from spiking_sae.bench import TUTORIAL
+from spiking_sae.precision import cpu_features
 from spiking_sae.datasets import get_data
 from spiking_sae.fast import FastSAE
 from spiking_sae.engines import tune_cpu_allocator
