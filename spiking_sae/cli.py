@@ -56,7 +56,6 @@ def _add_config_args(p):
               dict(type=type(value), choices=CHOICES.get(f.name)))
         p.add_argument(flag, help=f"{f.metadata['help']} (preset {DEFAULT_PRESET!r}: {shown})", **kw)
 
-# %% ../nbs/13_cli.ipynb #3b92faf5
 class _Parser(argparse.ArgumentParser):
     "An `ArgumentParser` whose errors are one line, and which takes options only as spelt (no abbreviations)"
     def __init__(self, *args, **kwargs): # its subcommands' parsers too: a new option cannot break a user's `--epoch`
@@ -189,7 +188,6 @@ def _train(args, device):
         print(json.dumps(out, indent=2))
     return out
 
-# %% ../nbs/13_cli.ipynb #d850003f
 def _model(args):
     "The model `args.model` names, on the device, built by the engine the options ask for"
     from spiking_sae.io import from_pretrained
@@ -237,7 +235,6 @@ def reconstruct_cmd(args):
     print(json.dumps(out, indent=2))
     return out
 
-# %% ../nbs/13_cli.ipynb #6e37285a
 def encode_cmd(args):
     "Save the latent spike trains `(T, N, latent_dim)` of the first `n` test images, or of `--images`"
     import torch
@@ -282,19 +279,21 @@ def run(argv:list|None=None): # the arguments after `spiking-sae`; `None`: the p
 def main(argv:list|None=None) -> int:
     "The `spiking-sae` command: runs it; a mistake the user can fix is one line on stderr; the exit status"
     args = parser().parse_args(argv) # a usage error exits with status 2, as argparse does
-    from spiking_sae.runs import TrainingInterrupted
+    from spiking_sae.runs import TrainingInterrupted, interrupt
     from spiking_sae.train import TrainingStopped
-    for s in (signal.SIGINT, signal.SIGTERM): # each stops it as Ctrl-C does, even where the shell ignored it for
-        signal.signal(s, signal.default_int_handler) # a job in the background, as it stops `train`
-    try:
+    handlers = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)} # also where a shell ignored
+    try:                                                                             # Ctrl-C, as `train` stops
         COMMANDS[args.command](args)
         return 0
     except TrainingInterrupted as e: # a checkpoint was written: how to carry on
         print(f"spiking-sae {args.command}: {e}", file=sys.stderr)
         return 128 + e.signum
-    except KeyboardInterrupt: # Ctrl-C or SIGTERM outside training (which saves a checkpoint and says so, above)
+    except KeyboardInterrupt as e: # outside training, which saves a checkpoint first and says so (above)
         print(f"spiking-sae {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return 128 + (e.args[0] if e.args else signal.SIGINT)
     except (ValueError, OSError, UsageError, TrainingStopped) as e: # what the user can fix; any other error
         print(f"spiking-sae {args.command}: error: {e}", file=sys.stderr) # (a bug, out of memory, NCCL): its traceback
         return 1
+    finally:
+        for s, h in handlers.items():
+            signal.signal(s, h)

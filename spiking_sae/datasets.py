@@ -143,8 +143,6 @@ def get_data(dataset:str='auto', data_dir=None, input_size:int=32, root=None, in
                  for s in ('train', 'test'))
 
 def raw_train(dataset:str='sample', data_dir=None) -> tuple[torch.Tensor, torch.Tensor]:
-    "The untransformed uint8 training images and labels of a source, as `get_data` chooses it"
-    if data_dir is not None:
-        return load_idx(data_dir, 'train')
-    dataset = resolve_dataset(dataset, data_dir)
-    return load_idx(sample_dir(), 'train') if dataset == 'sample' else torchvision_raw(dataset, 'train')
+    "The untransformed uint8 training images and labels of a source, found as `get_data` finds it"
+    images, labels, _, _ = _raw_split(resolve_dataset(dataset, data_dir), data_dir, 'train', None)
+    return images, labels

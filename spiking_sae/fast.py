@@ -143,7 +143,8 @@ def _inference_only(model, args):
 
 def fold_batchnorm(model:SAE) -> SAE:
     "A copy of `model` for inference: each BatchNorm folded into the convolution before it, in evaluation mode"
-    m = copy.deepcopy(model).eval().requires_grad_(False)
+    graph = {id(b): b.detach().clone() for b in model.buffers() if not b.is_leaf} # snnTorch's membranes after a
+    m = copy.deepcopy(model, graph).eval().requires_grad_(False) # step with gradients: a deep copy refuses them
     for part in (m.encoder, m.linearNet, m.decoder):
         for i in range(1, len(part)):
             conv, bn = part[i-1], part[i]

@@ -24,7 +24,7 @@ except ImportError:
 
 # %% auto #0
 __all__ = ['rng_state', 'set_rng_state', 'save_checkpoint', 'check_config', 'saved_config', 'TrainingInterrupted', 'StopOnSignal',
-           'write_run', 'writable_dir', 'prepare_out_dir', 'run_dir_lock', 'resume_run', 'train_in']
+           'interrupt', 'write_run', 'writable_dir', 'prepare_out_dir', 'run_dir_lock', 'resume_run', 'train_in']
 
 # %% ../nbs/12_runs.ipynb #4968cb12
 def rng_state(gen:torch.Generator) -> dict:
@@ -105,6 +105,9 @@ class StopOnSignal:
     def __exit__(self, *exc):
         for s, h in self.saved.items():
             signal.signal(s, h)
+
+def interrupt(signum, frame): # the command line's handler outside training: stop at once, and say so
+    raise KeyboardInterrupt(signum)
 
 # %% ../nbs/12_runs.ipynb #b5212400
 def write_run(out:Path, trainer:Trainer, test:ImageSet, # on the run's device

@@ -1,5 +1,5 @@
-"""BatchNorm over time (notebook 21) through the whole package: the command line asks for it, a run directory
-resumes it exactly, in either engine, across processes it is exercised by notebook 19 (the default preset uses it), a
+"""BatchNorm over time (22_bn_time) through the whole package: the command line asks for it, a run directory
+resumes it exactly, in either engine, across processes it is exercised by 20_distributed (the default preset uses it), a
 model without time steps is refused, and a model trained with it is used like any other."""
 
 import pytest

@@ -54,3 +54,20 @@ def test_a_batchnorm_it_cannot_reach_is_refused_not_left_unfolded():
     model.decoder[0] = nn.Sequential(nn.BatchNorm2d(128), model.decoder[0])  # nested, with no convolution before it
     with pytest.raises(TypeError, match=r'cannot fold decoder\.0\.0'):
         fold_batchnorm(model)
+
+
+@pytest.mark.parametrize('engine', ['fast', 'reference'])
+def test_a_model_just_trained_folds(engine):
+    ("After a training step, snnTorch's membranes are part of the graph, which a deep copy refuses: folding copies "
+     "them detached, and the folded model is of the same class and kernel, and computes the same")
+    from spiking_sae.engines import engine_class
+    from spiking_sae.train import make_optimizer, train_step
+    from spiking_sae.config import TrainConfig
+    model = engine_class(engine)(latent_dim=8, channels=(4, 8, 8), num_steps=2)
+    x = get_data('sample')[1].x[:8]
+    train_step(model, make_optimizer(model, TrainConfig()), x)
+    model.eval()
+    folded = fold_batchnorm(model)
+    assert type(folded) is type(model) and getattr(folded, 'kernel', None) == getattr(model, 'kernel', None)
+    with torch.no_grad():
+        torch.testing.assert_close(folded(x), model(x), atol=1e-4, rtol=1e-4)

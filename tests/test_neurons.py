@@ -1,4 +1,4 @@
-"""Learnable neurons (notebook 20) through the whole package: the command line asks for them, a run directory
+"""Learnable neurons (21_neurons) through the whole package: the command line asks for them, a run directory
 resumes them exactly, and a model trained with them is used like any other."""
 
 import pytest

@@ -128,7 +128,7 @@ STAGES = {
         seeds=(0, 1),
         variants={'final-step loss (the tutorial)': {}, 'time-averaged loss': dict(loss='time_avg')},
     ),
-    # 6. Learnable neurons (notebook 20): each hidden layer's β and/or θ learnt, on stage 3's budget, two seeds.
+    # 6. Learnable neurons (21_neurons): each hidden layer's β and/or θ learnt, on stage 3's budget, two seeds.
     'fashion-neurons': dict(
         data='fashion:10000',
         epochs=3,
@@ -141,7 +141,7 @@ STAGES = {
             'β and θ learnt': dict(learn_beta=True, learn_threshold=True),
         },
     ),
-    # 7. BatchNorm over time (notebook 21): statistics pooled over the batch and every step, on stage 3's budget.
+    # 7. BatchNorm over time (22_bn_time): statistics pooled over the batch and every step, on stage 3's budget.
     'fashion-bn-time': dict(
         data='fashion:10000',
         epochs=3,
