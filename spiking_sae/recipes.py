@@ -5,10 +5,11 @@
 # %% ../nbs/06_recipes.ipynb #0b3632cd
 from __future__ import annotations
 from statistics import mean
+from types import MappingProxyType
 from .config import TrainConfig
 
 # %% auto #0
-__all__ = ['PRESETS', 'sweep_table', 'PRESETS', 'DEFAULT_PRESET']
+__all__ = ['PRESETS', 'DEFAULT_PRESET', 'sweep_table']
 
 # %% ../nbs/06_recipes.ipynb #bd9e07c1
 def sweep_table(stage:dict # one stage of `measured('sweep')`: its `records`, each with `variant`, `quality` ...
@@ -30,16 +31,12 @@ def sweep_table(stage:dict # one stage of `measured('sweep')`: its `records`, ea
     return '\n'.join(lines)
 
 # %% ../nbs/06_recipes.ipynb #b774a82f
-PRESETS = {
+PRESETS = MappingProxyType({
     'tutorial': TrainConfig(), # the tutorial's recipe: on the sample it does not learn
     'better': TrainConfig(lr=1e-3, schedule='cosine', out_init=0.1, readout='sum', epochs=20), # first shipped
     'best': TrainConfig(batch_size=50, lr=3e-3, schedule='cosine', out_init=0.1, out_bias='zero',
-                        readout='sum', double_lif=False, epochs=20)} # what this sweep found
-
-# %% ../nbs/22_bn_time.ipynb #25079927
-from types import MappingProxyType # noqa: E402 (this cell goes to the end of recipes.py)
-PRESETS = MappingProxyType({**PRESETS, # read-only from here on: a preset is changed by `dataclasses.replace`
+                        readout='sum', double_lif=False, epochs=20), # what this sweep found
     'pooled': TrainConfig(batch_size=50, lr=3e-3, schedule='cosine', out_init=0.1, out_bias='zero', readout='sum',
-                          double_lif=False, epochs=20, # best's, and:
+                          double_lif=False, epochs=20, # best's, and two levers of BatchNorm over time:
                           bn_stats='over_time', learn_beta=True, learn_threshold=True)})
 DEFAULT_PRESET = 'pooled' # what `spiking-sae train` uses
