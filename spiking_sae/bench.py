@@ -12,10 +12,12 @@ from .idx import find_idx
 from .data import ImageSet, tutorial_tfms
 from .datasets import get_data, raw_train
 from .model import SAE
+from dataclasses import replace
 from .config import TrainConfig
+from .recipes import PRESETS
 from .precision import (PRECISIONS, autocast_for, cpu_features, device_name, get_device, grad_scaler,
                                    precision_step, sync)
-from .train import Run, final_step_loss, make_optimizer, train_step, train_epoch
+from .train import LOSSES, Run, make_optimizer, train_step, train_epoch
 from .fast import FastSAE, fold_batchnorm
 from .scan import kernel_used
 from .engines import engine, tune_cpu_allocator
@@ -25,7 +27,7 @@ __all__ = ['TUTORIAL', 'interleaved_times', 'peak_memory', 'layer_flops', 'train
            'tutorial_epoch', 'our_epoch', 'variant', 'spike_flips', 'inference_rates', 'run_bench']
 
 # %% ../nbs/11_bench.ipynb #2a47b32e
-TUTORIAL = TrainConfig() # the recipe both engines are timed with
+TUTORIAL = PRESETS['tutorial'] # the recipe timed unless told another: the tutorial's model, batch and optimiser
 
 # %% ../nbs/11_bench.ipynb #fd994071
 def interleaved_times(fns:dict, # name → function to time
@@ -45,9 +47,7 @@ def interleaved_times(fns:dict, # name → function to time
 # %% ../nbs/11_bench.ipynb #f0c85144
 def _proc_kb(field:str) -> int:
     "A field of /proc/self/status, in kB"
-    for line in open('/proc/self/status'):
-        if line.startswith(field):
-            return int(line.split()[1])
+    return next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith(field))
 
 def peak_memory(fn, device='cpu') -> int|None:
     "Bytes one call of `fn` adds to peak memory: CUDA allocations, or Linux's resident set; None if unknown"
@@ -128,11 +128,11 @@ class TutorialDigits(Dataset):
         return self.tfm(Image.fromarray(self.images[i].numpy())), int(self.labels[i])
 
 # %% ../nbs/11_bench.ipynb #cb753d4f
-def tutorial_epoch(model:SAE, images, labels, batch_size:int, device) -> float:
+def tutorial_epoch(model:SAE, images, labels, batch_size:int, device, cfg:TrainConfig=TUTORIAL) -> float:
     "Seconds for one training epoch the tutorial's way: per-item PIL transform, `DataLoader(shuffle=True)`"
     tfm = tutorial_tfms(model.config['input_size'])
     dl = DataLoader(TutorialDigits(images, labels, tfm), batch_size=batch_size, shuffle=True)
-    opt = make_optimizer(model, TUTORIAL)
+    opt = make_optimizer(model, cfg)
     sync(device)
     t0 = time.perf_counter()
     for x, _ in dl:
@@ -140,9 +140,9 @@ def tutorial_epoch(model:SAE, images, labels, batch_size:int, device) -> float:
     sync(device)
     return time.perf_counter() - t0
 
-def our_epoch(model:SAE, data:ImageSet, batch_size:int, device, seed:int=0) -> float:
+def our_epoch(model:SAE, data:ImageSet, batch_size:int, device, seed:int=0, cfg:TrainConfig=TUTORIAL) -> float:
     "Seconds for one epoch of `train.train_epoch` on an in-memory `ImageSet` already on `device`"
-    cfg = TrainConfig(batch_size=batch_size, seed=seed)
+    cfg = replace(cfg, batch_size=batch_size, seed=seed)
     run = Run(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(seed))
     sync(device)
     t0 = time.perf_counter()
@@ -155,18 +155,18 @@ def variant(engine:str, precision:str, compiled:bool=False) -> str:
     "A variant's name: 'fast bf16', 'reference fp32 compiled' ..."
     return f"{engine} {precision}" + (' compiled' if compiled else '')
 
-def _variants(device, num_steps, x, kernel, precisions, compile) -> dict:
-    "Each engine × precision (× compiled), from the same initial weights: name → (model, one training step)"
-    base, out = SAE(num_steps=num_steps).to(device), {}
+def _variants(device, cfg:TrainConfig, x, kernel, precisions, compile) -> dict:
+    "Each engine × precision (× compiled) of `cfg`'s model, from the same weights: name → (model, one training step)"
+    base, out = SAE(**cfg.model_kwargs()).to(device), {}
     for comp in ((False, True) if compile else (False,)):
         for name in ('reference', 'fast'):
             build = engine(name, (kernel or 'auto') if name == 'fast' else 'auto', compile=comp)
             for prec in precisions:
                 m = build(**base.config).to(device)
                 m.load_state_dict(base.state_dict())
-                opt, scaler = make_optimizer(m, TUTORIAL), grad_scaler(device, prec)
+                opt, scaler = make_optimizer(m, cfg), grad_scaler(device, prec)
                 def step(m=m, o=opt, p=prec, s=scaler):
-                    return precision_step(m, o, x, final_step_loss, precision=p, scaler=s)
+                    return precision_step(m, o, x, LOSSES[cfg.loss], precision=p, scaler=s)
                 out[variant(name, prec, comp)] = (m, step)
     return out
 
@@ -218,41 +218,41 @@ def inference_rates(vs:dict, # name → (model, training step), as `_variants` m
 
 # %% ../nbs/11_bench.ipynb #54bf3c5f
 def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
-              batch_size:int=250, num_steps:int=5, # the tutorial's B and T
+              batch_size:int|None=None, num_steps:int|None=None, # B and T; None: the recipe's
               steps:int=10, warmup:int=3, # timed and untimed training steps per variant
               dataset:str='sample', data_dir=None, # data source, as for `get_data`
               epoch:bool=True, # also time one epoch end to end, the tutorial's way and ours
               kernel:str|None=None, # the fast engine's LIF scan: None picks one, or 'torch' / 'triton'
               precisions=('fp32',), # each engine is timed in each of these; 'fp32' must be one
-              compile:bool=False # also time each engine and precision compiled (`engines.engine`)
+              compile:bool=False, # also time each engine and precision compiled (`engines.engine`)
+              recipe:str='tutorial', # the preset whose model and optimiser are timed: 'tutorial', 'pooled' ...
+              tune:bool=True # `tune_cpu_allocator()` first, as the command line does; False: as any Python program
              ) -> dict:
     "Engines × precisions (× compiled) side by side: time, memory, FLOP rate and spikes per training step"
+    if recipe not in PRESETS:
+        raise ValueError(f"no recipe {recipe!r}: the presets are {', '.join(PRESETS)}")
+    given = dict(batch_size=batch_size, num_steps=num_steps)
+    cfg = replace(PRESETS[recipe], **{k: v for k, v in given.items() if v is not None}) # checked as any recipe
     if 'fp32' not in precisions:
         raise ValueError(f"precisions must include 'fp32', the yardstick; got {list(precisions)}")
     if dataset == 'cifar10':
-        raise ValueError("the benchmark times the tutorial's model on grey digits, and CIFAR-10 is in colour: "
+        raise ValueError("the benchmark times a recipe's model on grey digits, and CIFAR-10 is in colour: "
                          "use --dataset sample (the default), mnist, fashion-mnist or kmnist")
     if data_dir is not None:
         find_idx(data_dir, 'train') # the epoch comparison reads IDX files: a clear error if none
     device = get_device(device)
-    tuned = tune_cpu_allocator() if device.type == 'cpu' else False
+    tuned = tune_cpu_allocator() if tune and device.type == 'cpu' else False
     t0 = time.perf_counter()
     trn, _ = get_data(dataset, data_dir)
     prepare_s = time.perf_counter() - t0
-    x = trn.x[:batch_size].to(device)
-    vs = _variants(device, num_steps, x, kernel, precisions, compile)
+    x = trn.x[:cfg.batch_size].to(device)
+    vs = _variants(device, cfg, x, kernel, precisions, compile)
     ref, fast = vs['reference fp32'][0], vs['fast fp32'][0]
     same, diff = _same_spikes({'reference': ref, 'fast': fast}, x)
     with torch.no_grad():
         like, _ = ref.train().spike_trains(x)
     flips = {k: spike_flips(m, x, k.split()[1], like) for k, (m, _) in vs.items()}
-    first = {}
-    for k, (m, f) in vs.items():
-        sync(device)
-        t = time.perf_counter()
-        f()
-        sync(device)
-        first[k] = time.perf_counter() - t
+    first = {k: interleaved_times({k: f}, 1, 0, device)[k][0] for k, (m, f) in vs.items()} # first steps
     times = interleaved_times({k: f for k, (m, f) in vs.items()}, steps, warmup, device)
     rates = inference_rates(vs, x, steps, warmup, device)
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -268,9 +268,9 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
            for k in vs}
     known = mem['fast fp32'] not in (None, 0) and mem['reference fp32'] is not None
     res = dict(device=str(device), device_name=device_name(device), cpu_features=cpu_features(device),
-               torch=torch.__version__,
-               threads=torch.get_num_threads(), malloc_tuned=tuned, batch_size=len(x), num_steps=num_steps,
-               steps=steps, warmup=warmup, kernel=kernel or kernel_used(device), identical_spikes=same,
+               torch=torch.__version__, threads=torch.get_num_threads(), malloc_tuned=tuned, recipe=recipe,
+               batch_size=len(x), num_steps=cfg.num_steps, steps=steps, warmup=warmup,
+               kernel=kernel or kernel_used(device), identical_spikes=same,
                max_abs_diff=diff, spikes=sum(v.numel() for v in like.values()),
                step_s={'reference': med['reference fp32'], 'fast': med['fast fp32']},
                speedup=med['reference fp32'] / med['fast fp32'],
@@ -280,18 +280,18 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
                gflops={e: out[f'{e} fp32']['gflops'] for e in ('reference', 'fast')},
                peak_gflops=peaks, variants=out, inference=rates, epoch=None)
     if epoch:
-        res['epoch'] = _bench_epoch(device, batch_size, num_steps, dataset, data_dir, trn, prepare_s)
+        res['epoch'] = _bench_epoch(device, cfg, dataset, data_dir, trn, prepare_s)
     return res
 
 # %% ../nbs/11_bench.ipynb #6703f4f9
-def _bench_epoch(device, batch_size, num_steps, dataset, data_dir, trn, prepare_s) -> dict:
+def _bench_epoch(device, cfg:TrainConfig, dataset, data_dir, trn, prepare_s) -> dict:
     "One epoch the tutorial's way (reference SAE) and ours (FastSAE), from the same initial weights"
     images, labels = raw_train(dataset, data_dir)
-    ref = SAE(num_steps=num_steps).to(device)
+    ref = SAE(**cfg.model_kwargs()).to(device)
     fast = FastSAE(**ref.config).to(device)
     fast.load_state_dict(ref.state_dict())
-    tut = tutorial_epoch(ref, images, labels, batch_size, device)
-    ours = our_epoch(fast, trn.to(device), batch_size, device)
-    return dict(data=trn.source, images=len(trn), batches=-(-len(trn) // batch_size),
+    tut = tutorial_epoch(ref, images, labels, cfg.batch_size, device, cfg)
+    ours = our_epoch(fast, trn.to(device), cfg.batch_size, device, cfg=cfg)
+    return dict(data=trn.source, images=len(trn), batches=-(-len(trn) // cfg.batch_size),
                 tutorial_s=tut, ours_s=ours,
                 prepare_s=prepare_s, speedup=tut / ours, speedup_with_prepare=tut / (ours + prepare_s))

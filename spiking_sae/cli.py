@@ -104,9 +104,10 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser('bench', help="time reference and fast engines side by side (JSON)")
     _add_data_args(b, engine=False, folders=False, datasets=[d for d in DATASETS if d != 'cifar10']) # grey digits
     b.set_defaults(dataset='sample')
-    for o, d, hlp in (('--batch-size', 250, "images per training step"), ('--num-steps', 5, "time steps T"),
+    b.add_argument('--preset', default='tutorial', choices=list(PRESETS), help="the recipe timed (default: tutorial)")
+    for o, d, hlp in (('--batch-size', None, "images per training step"), ('--num-steps', None, "time steps T"),
                       ('--steps', 10, "timed training steps per variant"), ('--warmup', 3, "untimed steps first")):
-        b.add_argument(o, type=int, default=d, help=f"{hlp} (default: {d})")
+        b.add_argument(o, type=int, default=d, help=f"{hlp} (default: {d or 'the recipe' + chr(39) + 's'})")
     b.add_argument('--no-epoch', action='store_true', help="skip the end-to-end epoch comparison")
     b.add_argument('--kernel', default='auto', choices=KERNELS, help="the fast engine's LIF scan (as for train)")
     b.add_argument('--precision', nargs='+', default=['fp32'], choices=PRECISION_NAMES,
@@ -262,9 +263,9 @@ def encode_cmd(args):
 def bench_cmd(args):
     "Reference vs fast engine, side by side in this process, as JSON"
     from spiking_sae.bench import run_bench
-    res = run_bench(args.device, args.batch_size, args.num_steps, args.steps, args.warmup, args.dataset,
-                    args.data_dir, epoch=not args.no_epoch, kernel=None if args.kernel == 'auto' else args.kernel,
-                    precisions=tuple(dict.fromkeys(['fp32', *args.precision])), compile=args.compile)
+    res = run_bench(args.device, args.batch_size, args.num_steps, args.steps, args.warmup, args.dataset, args.data_dir,
+                    not args.no_epoch, None if args.kernel == 'auto' else args.kernel, # the kernel; None: any
+                    tuple(dict.fromkeys(['fp32', *args.precision])), args.compile, args.preset)
     print(json.dumps(res, indent=2))
     return res
 

@@ -11,7 +11,7 @@ from importlib.resources import files
 __all__ = ['RESULT_ROWS', 'measured', 'results_table']
 
 # %% ../nbs/94_results.ipynb #a9049c5d
-def measured(name:str # 'results', 'sweep', 'bench', 'precision', 'profile' or 'profile_bf16'
+def measured(name:str # 'results', 'sweep', 'bench', 'bench_pooled', 'api_vs_cli', 'precision', 'profile' ...
             ) -> dict:
     "The measurements the docs show, as the scripts in `tools/` wrote them into `spiking_sae/results/`"
     folder = files('spiking_sae')/'results'
