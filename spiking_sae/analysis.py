@@ -7,7 +7,8 @@ from __future__ import annotations
 import torch, torch.nn as nn
 import snntorch as snn
 from .data import ImageSet
-from .model import SAE, check_input
+from .model import SAE
+from .config import check_input
 from .decoder import OUT_THRESHOLD
 from .evaluation import eval_mode, quality, baselines
 from .time_loss import per_step_mse

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'READOUT_NAMES', 'SCHEDULES', 'OUT_BIASES', 'PRECISION_NAMES', 'BN_STATS', 'KERNELS', 'IMAGE_CHANNELS',
            'DATASETS', 'MODEL_RULES', 'TRAIN_RULES', 'RULES', 'LIMIT_RULE', 'UsageError', 'check_field', 'check_arch',
-           'check_kernel', 'check_limit', 'TrainConfig']
+           'check_kernel', 'check_limit', 'TrainConfig', 'check_input']
 
 # %% ../nbs/16_config.ipynb #e4d8f487
 LOSS_NAMES = ('final', 'time_avg') # the training losses (`train.LOSSES`)
@@ -152,3 +152,29 @@ class TrainConfig:
     def model_kwargs(self) -> dict:
         "The arguments `SAE` takes"
         return {k: tuple(v) if k == 'channels' else v for k, v in asdict(self).items() if k in MODEL_RULES}
+
+# %% ../nbs/16_config.ipynb #c2a1d3e4
+def check_input(x, config:dict, # a batch, and the `config` of the model it is for
+                dtype=None # the dtype of the model's weights (`torch.float32` ...); None: not checked
+               ):
+    "Raise a `ValueError` when `x` is not a batch of images the model of `config` (weights of `dtype`) can take"
+    if dtype is not None and dtype.is_floating_point and dtype.itemsize < 4: # 16-bit weights
+        half = str(dtype).removeprefix('torch.')
+        raise ValueError(f"this model's weights are {dtype}, and it adds up membranes over time steps in float32: keep "
+                         f"its weights float32 (model.float()) and compute in {half} under torch.autocast "
+                         f"(to train: --precision {'bf16' if half[0] == 'b' else 'fp16'})")
+    c, s = config['in_channels'], config['input_size']
+    want = f"a batch of images shaped (B, {c}, {s}, {s})"
+    if not callable(getattr(x, 'is_floating_point', None)) or not x.is_floating_point(): # a float tensor
+        raise ValueError(f"expected {want} as a float tensor, "
+                         f"got {type(x).__name__} {getattr(x, 'dtype', '')}")
+    if x.ndim != 4:
+        hint = ": add a batch dimension with x[None]" if x.ndim == 3 else ""
+        raise ValueError(f"expected {want}, got shape {tuple(x.shape)}{hint}")
+    if x.shape[1] != c:
+        raise ValueError(f"expected {want}, got {x.shape[1]} channels: convert the images "
+                         f"(e.g. transforms.Grayscale) or build the model for them: SAE(in_channels={x.shape[1]}) "
+                         f"(to train one: in_channels={x.shape[1]} in the recipe, --in-channels {x.shape[1]})")
+    if tuple(x.shape[2:]) != (s, s):
+        raise ValueError(f"expected {want}, got {tuple(x.shape[2:])} pixels: resize them "
+                         f"(data.tutorial_tfms({s})) or build SAE(input_size=...)")

@@ -10,7 +10,8 @@ import snntorch as snn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 from .config import UsageError, check_kernel
-from .model import SAE, SAEOutput, check_input
+from .model import SAE, SAEOutput
+from .config import check_input
 from .scan import lif_scan
 from .distributed import GlobalBatchNorm2d, batch_norm_stats, update_running_stats, world
 

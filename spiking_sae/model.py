@@ -9,38 +9,12 @@ import torch, torch.nn as nn
 import snntorch as snn
 from .encoder import Encoder
 from .decoder import LatentToConv, Decoder
-from .config import check_arch
+from .config import check_arch, check_input
 from .io import PretrainedIO
 from .bn_time import BatchNormOverTime, forward_over_time
 
 # %% auto #0
-__all__ = ['check_input', 'SAEOutput', 'SAE']
-
-# %% ../nbs/03_model.ipynb #a5936eb6
-@torch.no_grad()
-def check_input(x, config:dict, dtype=torch.float32 # the dtype of the model's weights
-               ):
-    "Raise a `ValueError` when `x` is not a batch of images the model of `config` (weights of `dtype`) can take"
-    if dtype.is_floating_point and dtype.itemsize < 4: # 16-bit weights: 'bfloat16' or 'float16'
-        half = str(dtype)[6:]
-        raise ValueError(f"this model's weights are {dtype}, and it adds up membranes over time steps in float32: keep "
-                         f"its weights float32 (model.float()) and compute in {half} under torch.autocast "
-                         f"(to train: --precision {'bf16' if half[0] == 'b' else 'fp16'})")
-    c, s = config['in_channels'], config['input_size']
-    want = f"a batch of images shaped (B, {c}, {s}, {s})"
-    if not torch.is_tensor(x) or not x.is_floating_point():
-        raise ValueError(f"expected {want} as a float tensor, "
-                         f"got {type(x).__name__} {getattr(x, 'dtype', '')}")
-    if x.ndim != 4:
-        hint = ": add a batch dimension with x[None]" if x.ndim == 3 else ""
-        raise ValueError(f"expected {want}, got shape {tuple(x.shape)}{hint}")
-    if x.shape[1] != c:
-        raise ValueError(f"expected {want}, got {x.shape[1]} channels: convert the images "
-                         f"(e.g. transforms.Grayscale) or build the model for them: SAE(in_channels={x.shape[1]}) "
-                         f"(to train one: in_channels={x.shape[1]} in the recipe, --in-channels {x.shape[1]})")
-    if tuple(x.shape[2:]) != (s, s):
-        raise ValueError(f"expected {want}, got {tuple(x.shape[2:])} pixels: resize them "
-                         f"(data.tutorial_tfms({s})) or build SAE(input_size=...)")
+__all__ = ['SAEOutput', 'SAE']
 
 # %% ../nbs/03_model.ipynb #9c997954
 class SAEOutput(NamedTuple):
@@ -52,19 +26,9 @@ class SAEOutput(NamedTuple):
 # %% ../nbs/03_model.ipynb #5ffdc1d0
 class SAE(PretrainedIO, nn.Module):
     "Convolutional spiking autoencoder: `Encoder`, `LatentToConv` and `Decoder` run for `num_steps` steps"
-    def __init__(self, latent_dim:int=32, # number of latent (spiking) neurons
-                 beta:float=0.5, # membrane decay of every LIF layer
-                 threshold:float=1.0, # firing threshold of the hidden LIF layers
-                 num_steps:int=5, # time steps per image
-                 slope:float=2.0, # slope α of the arctan surrogate gradient
-                 input_size:int=32, # side of the square images
-                 channels=(32, 64, 128), # channels of the encoder's three conv layers
-                 in_channels:int=1, # channels of the images
-                 readout:str='leaky', # output membrane: 'leaky' (the tutorial) or 'sum', see `Decoder`
-                 double_lif:bool=True, # the tutorial's second LIF layer after `linearNet`'s, see `Decoder`
-                 *, bn_stats:str='per_step', # BatchNorm's training statistics: per step, or pooled 'over_time'
-                 learn_beta:bool=False, learn_threshold:bool=False # the hidden layers' β, θ learnt, see `lif`
-                ):
+    def __init__(self, latent_dim=32, beta=0.5, threshold=1.0, num_steps=5, slope=2.0, input_size=32,
+                 channels=(32, 64, 128), in_channels=1, readout='leaky', double_lif=True, # the table above
+                 *, bn_stats='per_step', learn_beta=False, learn_threshold=False): # from later chapters
         super().__init__()
         check_arch(num_steps=num_steps, bn_stats=bn_stats) # the layers check the others
         self.config = dict(latent_dim=latent_dim, beta=beta, threshold=threshold, num_steps=num_steps,
@@ -72,10 +36,10 @@ class SAE(PretrainedIO, nn.Module):
                            readout=readout, double_lif=double_lif, bn_stats=bn_stats, learn_beta=learn_beta,
                            learn_threshold=learn_threshold) # every argument: what `config.json` holds
         kw = dict(beta=beta, threshold=threshold, slope=slope, learn_beta=learn_beta, learn_threshold=learn_threshold)
-        norm = dict(norm_layer=BatchNormOverTime if bn_stats == 'over_time' else nn.BatchNorm2d)
-        self.encoder = Encoder(latent_dim, input_size, channels, in_channels, **kw, **norm)
+        norm = BatchNormOverTime if bn_stats == 'over_time' else nn.BatchNorm2d
+        self.encoder = Encoder(latent_dim, input_size, channels, in_channels, **kw, norm_layer=norm)
         self.linearNet = LatentToConv(latent_dim, input_size, channels, **kw)
-        self.decoder = Decoder(input_size, channels, in_channels, **kw, **norm, readout=readout,
+        self.decoder = Decoder(input_size, channels, in_channels, **kw, norm_layer=norm, readout=readout,
                                double_lif=double_lif)
 
     @property
@@ -88,10 +52,6 @@ class SAE(PretrainedIO, nn.Module):
         for m in self.modules():
             if isinstance(m, snn.Leaky):
                 m.reset_mem()
-
-    def encode(self, x):
-        "Latent spikes and membranes for one step"
-        return self.encoder(x)
 
     def decode(self, spk):
         "Output spikes and membrane for one step of latent spikes"
@@ -108,7 +68,7 @@ class SAE(PretrainedIO, nn.Module):
             return SAEOutput(mems[-1], torch.stack(mems), torch.stack(spikes)) if record else mems[-1]
         mems, spikes = [], []
         for _ in range(self.num_steps):
-            spk, _ = self.encode(x)
+            spk, _ = self.encoder(x)
             _, mem = self.decode(spk)
             if record:
                 mems.append(mem)
@@ -119,7 +79,7 @@ class SAE(PretrainedIO, nn.Module):
         "Every hidden LIF layer's spikes `(T, B, ...)` by module name, and the output, from one forward pass"
         calls, names = {}, {m: n for n, m in self.named_modules()}
         def hook(m, inp, o):
-            calls.setdefault(names[m], []).append(o[0] if isinstance(o, tuple) else o)
+            calls.setdefault(names[m], []).append(o[0]) # a `Leaky` returns its spikes and its membrane
         lifs = [m for m in self.modules() if isinstance(m, snn.Leaky) and m is not self.decoder.out_lif]
         handles = [m.register_forward_hook(hook) for m in lifs]
         try:
@@ -129,14 +89,12 @@ class SAE(PretrainedIO, nn.Module):
                 h.remove()
         return {k: torch.stack(v).detach() for k, v in calls.items()}, out
 
-    def encode_spikes(self, x # images `(B, C, S, S)`
-                     ) -> torch.Tensor:
-        "The latent spike trains of `x`, `(T, B, latent_dim)`: the code the decoder gets"
+    def encode_spikes(self, x) -> torch.Tensor:
+        "The latent spike trains of images `x`, `(T, B, latent_dim)`: the code the decoder gets"
         return self(x, record=True).spikes
 
-    def decode_spikes(self, spikes # latent spike trains `(T, B, latent_dim)`, any number of steps T
-                     ) -> torch.Tensor:
-        "The image the decoder draws from latent spike trains alone: the last output membrane `(B, C, S, S)`"
+    def decode_spikes(self, spikes) -> torch.Tensor:
+        "The image the decoder draws from latent spike trains `(T, B, latent_dim)` alone: the last output membrane"
         if len(spikes) == 0:
             raise ValueError("decode_spikes needs spike trains of at least one time step")
         self.reset()

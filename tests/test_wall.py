@@ -68,6 +68,7 @@ ENGINEERING = {  # the subjects that live outside the Tutorial, by the names tha
 BORROWED = {  # names the Tutorial uses before (or without) the chapter that defines them, and why
     'TrainConfig': "the recipe: its fields are taught in Training; its rules live in Options and their rules",
     'check_arch': "the model refuses an impossible size when it is built, said in one sentence in The encoder",
+    'check_input': "the model checks its input batch first, said in one sentence in The model, shown in Options",
     'PretrainedIO': "gives `SAE` its `save_pretrained` and `from_pretrained`, said in one sentence in The model",
     'from_pretrained': "loads the shipped weights where the Tutorial needs a trained model",
     'FastSAE': "the same model, faster, where the Tutorial trains many models",
