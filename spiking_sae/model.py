@@ -79,7 +79,7 @@ class SAE(PretrainedIO, nn.Module):
         "Every hidden LIF layer's spikes `(T, B, ...)` by module name, and the output, from one forward pass"
         calls, names = {}, {m: n for n, m in self.named_modules()}
         def hook(m, inp, o):
-            calls.setdefault(names[m], []).append(o[0]) # a `Leaky` returns its spikes and its membrane
+            calls.setdefault(names[m], []).append(o[0] if isinstance(o, tuple) else o) # (spikes, membrane)
         lifs = [m for m in self.modules() if isinstance(m, snn.Leaky) and m is not self.decoder.out_lif]
         handles = [m.register_forward_hook(hook) for m in lifs]
         try:

@@ -307,7 +307,8 @@ def test_a_notebook_out_of_order_is_found():
 
 
 def _prints(src: str) -> bool:
-    "Whether running `src` calls `print` (not counting the bodies of the functions and classes it defines)"
+    ("Whether running `src` calls `print` (not counting the bodies of the functions and classes it defines), or ends "
+     "in `Markdown(...)`, the text of a cell whose code the page hides")
     try:
         tree = parse(src)
     except SyntaxError:
@@ -319,7 +320,11 @@ def _prints(src: str) -> bool:
                 yield n
                 yield from run(n)
 
-    return any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == 'print' for n in run(tree))
+    last = tree.body[-1] if tree.body else None  # a cell that ends in `Markdown(...)` shows that text
+    shows = (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and isinstance(last.value.func, ast.Name)
+             and last.value.func.id == 'Markdown' and not src.rstrip().endswith(';'))
+    return shows or any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == 'print'
+                        for n in run(tree))
 
 
 def silent_printers(cells: list) -> list:
@@ -346,5 +351,8 @@ def test_a_cell_that_prints_nothing_is_found():
           {'cell_type': 'code', 'source': ['def f():\n    print(1)'], 'outputs': []},
           {'cell_type': 'code', 'source': ['#| cuda\nprint(1)'], 'outputs': []},
           {'cell_type': 'code', 'source': ['print(1)\nplt.plot([1]);'],  # a figure alone: what execnb kept
-           'outputs': [{'output_type': 'display_data', 'data': {'image/png': '', 'text/plain': ['<Figure>']}}]}]
-    assert silent_printers(cs) == [1, 4]
+           'outputs': [{'output_type': 'display_data', 'data': {'image/png': '', 'text/plain': ['<Figure>']}}]},
+          {'cell_type': 'code', 'source': ['#| echo: false\nMarkdown(f"{1}")'], 'outputs': []},  # its text lost
+          {'cell_type': 'code', 'source': ['#| echo: false\nMarkdown(f"{1}")'],
+           'outputs': [{'output_type': 'execute_result', 'data': {'text/markdown': ['1']}}]}]
+    assert silent_printers(cs) == [1, 4, 5]

@@ -136,11 +136,24 @@ def first_error(nb) -> tuple[str, str]:
     return '', ''
 
 
+def fetched(path: Path, root=ROOT) -> list[tuple[str, str]]:
+    ("The files the notebook's install cell fetches from this repository on Colab (`wget -O DEST <raw URL of PATH on "
+     "main>`), as (DEST, PATH) pairs: the check copies them from the clone, as it installs the package from it")
+    cfg = get_config(path=root)
+    url = re.escape(f'https://raw.githubusercontent.com/{cfg.user}/{cfg.repo}/main/')
+    return re.findall(r'wget\s+(?:-\S+\s+)*?-O\s+(\S+)\s+' + url + r'(\S+)', install_cell(path))
+
+
 def run_notebook(path: Path, specs: KernelSpecManager, timeout: int = 900) -> dict:
     "Run all of `path`'s cells, copied alone into an empty folder; what happened, as a dict"
     nb = nbformat.read(path, as_version=4)
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp) / 'nbs'  # the notebook's folder; files its install cell fetches on Colab go beside it
+        d.mkdir()
         shutil.copy(path, d)
+        for dest, src in fetched(path):
+            (d / dest).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / src, d / dest)
         km = KernelManager(kernel_name=KERNEL, kernel_spec_manager=specs)
         client = NotebookClient(nb, km=km, timeout=timeout, resources={'metadata': {'path': d}})
         t, error, tb = time.time(), '', ''
