@@ -17,7 +17,8 @@ from .config import TrainConfig
 from .recipes import PRESETS
 from .precision import (PRECISIONS, autocast_for, cpu_features, device_name, get_device, grad_scaler,
                                    precision_step, sync)
-from .train import LOSSES, Run, make_optimizer, train_step, train_epoch
+from .train import LOSSES, make_optimizer, train_step
+from .trainer import Run, Trainer
 from .fast import FastSAE, fold_batchnorm
 from .scan import kernel_used
 from .engines import engine, tune_cpu_allocator
@@ -141,12 +142,12 @@ def tutorial_epoch(model:SAE, images, labels, batch_size:int, device, cfg:TrainC
     return time.perf_counter() - t0
 
 def our_epoch(model:SAE, data:ImageSet, batch_size:int, device, seed:int=0, cfg:TrainConfig=TUTORIAL) -> float:
-    "Seconds for one epoch of `train.train_epoch` on an in-memory `ImageSet` already on `device`"
+    "Seconds for one epoch of the trainer (`Trainer.epoch`) on an in-memory `ImageSet` already on `device`"
     cfg = replace(cfg, batch_size=batch_size, seed=seed)
-    run = Run(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(seed))
+    trainer = Trainer(Run(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(seed)))
     sync(device)
     t0 = time.perf_counter()
-    train_epoch(run, data)
+    trainer.epoch(data)
     sync(device)
     return time.perf_counter() - t0
 

@@ -281,7 +281,7 @@ def main(argv:list|None=None) -> int:
     "The `spiking-sae` command: runs it; a mistake the user can fix is one line on stderr; the exit status"
     args = parser().parse_args(argv) # a usage error exits with status 2, as argparse does
     from spiking_sae.runs import TrainingInterrupted, interrupt
-    from spiking_sae.train import TrainingStopped
+    from spiking_sae.trainer import TrainingStopped
     handlers = {s: signal.signal(s, interrupt) for s in (signal.SIGINT, signal.SIGTERM)} # also where a shell ignored
     try:                                                                             # Ctrl-C, as `train` stops
         COMMANDS[args.command](args)

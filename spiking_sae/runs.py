@@ -14,8 +14,8 @@ from .evaluation import save_grid
 from .config import TrainConfig, UsageError
 from .precision import get_device
 from .io import atomic_write, check_state, checked, load_checkpoint
-from .train import Run, TrainingStopped, plot_losses
-from .trainer import Trainer
+from .train import plot_losses
+from .trainer import Run, Trainer, TrainingStopped
 from .distributed import together, world
 try:
     import fcntl

@@ -5,10 +5,9 @@
 # %% ../nbs/05_train.ipynb #cd6fa183
 from __future__ import annotations
 import math, time
-from dataclasses import dataclass, field
-from typing import Callable
+from typing import NamedTuple
 import torch, torch.nn as nn, torch.nn.functional as F
-from tqdm.auto import tqdm # a widget in notebooks (Colab, Jupyter), text in a terminal
+from torch.utils.data import DataLoader, TensorDataset
 from .data import ImageSet
 from .config import TrainConfig
 from .precision import get_device
@@ -17,8 +16,8 @@ from .evaluation import quality
 from .time_loss import time_avg_loss
 
 # %% auto #0
-__all__ = ['LOSSES', 'final_step_loss', 'init_output', 'lr_at', 'set_lr', 'make_optimizer', 'train_step', 'Run', 'train_epoch',
-           'TrainingStopped', 'epoch_record', 'fit', 'plot_losses']
+__all__ = ['LOSSES', 'final_step_loss', 'init_output', 'lr_at', 'set_lr', 'make_optimizer', 'train_step', 'train_epoch', 'Fitted',
+           'fit', 'plot_losses']
 
 # %% ../nbs/05_train.ipynb #d2c2a5aa
 def final_step_loss(model, x):
@@ -65,97 +64,42 @@ def train_step(model:nn.Module, opt:torch.optim.Optimizer, x, # a batch of image
     opt.step()
     return loss
 
-# %% ../nbs/05_train.ipynb #80bbe4f0
-@dataclass
-class Run:
-    "A training run as it goes: its recipe, model, optimiser, shuffling generator and history"
-    cfg: TrainConfig
-    model: nn.Module
-    opt: torch.optim.Optimizer
-    gen: torch.Generator # draws each epoch's order of the training images
-    history: list = field(default_factory=list) # one dict per finished epoch
-    @classmethod
-    def start(cls, cfg:TrainConfig, device=None, model_cls=SAE) -> Run:
-        "A new run of `cfg`: seeded initial weights, their optimiser and the shuffling generator, on `device`"
-        torch.manual_seed(cfg.seed)
-        model = init_output(model_cls(**cfg.model_kwargs()), cfg).to(get_device(device)) # None: CUDA when present
-        return cls(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(cfg.seed))
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    @property
-    def loss_fn(self) -> Callable:
-        "The recipe's loss: `LOSSES[cfg.loss]`"
-        return LOSSES[self.cfg.loss]
-
-    def per_epoch(self, n:int) -> int:
-        "Batches in an epoch of `n` images"
-        return -(-n // self.cfg.batch_size)
-
-    def step(self, x) -> torch.Tensor:
-        "One update on the batch `x`; its loss summed over the batch's images"
-        return train_step(self.model, self.opt, x, self.loss_fn).detach() * len(x)
-
-    def batches(self, data:ImageSet):
-        "This epoch's batches of `data`, each with its place in the epoch, in an order drawn from `gen`"
-        order = torch.randperm(len(data), generator=self.gen)
-        return enumerate(x for x, _ in data.batches(self.cfg.batch_size, order=order))
-
 # %% ../nbs/05_train.ipynb #13c4d10c
-def train_epoch(run:Run, data:ImageSet, # the training images, on the run's device
-                pbar=None # a tqdm bar to advance
+def train_epoch(model:nn.Module, loader:DataLoader, opt:torch.optim.Optimizer, cfg:TrainConfig,
+                done:int=0 # batches of the run before this epoch, for the learning rate
                ) -> torch.Tensor:
-    "Train `run` on one epoch of `data`; the loss summed over its images"
-    per_epoch = run.per_epoch(len(data))
-    first, total = len(run.history) * per_epoch, torch.zeros((), device=run.device)
-    run.model.train()
-    for i, x in run.batches(data):
-        set_lr(run.opt, lr_at(run.cfg, first + i, run.cfg.epochs * per_epoch))
-        total += run.step(x)
-        if pbar is not None:
-            pbar.update(1)
+    "Train `model` on one epoch of `loader`'s batches, each at the rate of its place in the run; the summed loss"
+    model.train()
+    device = next(model.parameters()).device
+    total = torch.zeros((), device=device)
+    for i, (x,) in enumerate(loader):
+        set_lr(opt, lr_at(cfg, done + i, cfg.epochs * len(loader)))
+        total += train_step(model, opt, x.to(device), LOSSES[cfg.loss]).detach() * len(x)
     return total
 
-# %% ../nbs/05_train.ipynb #fb0c74e4
-class TrainingStopped(RuntimeError):
-    "Training ended before its last epoch"
-
-def epoch_record(run:Run, loss_sum:torch.Tensor, n:int, test:ImageSet, seconds:float) -> dict:
-    "The history entry of the epoch `run` just finished, or `TrainingStopped` when its loss is not finite"
-    loss, epoch = loss_sum.item() / n, len(run.history) + 1
-    if not math.isfinite(loss):
-        raise TrainingStopped(f"the training loss became {loss} in epoch {epoch}, "
-                              f"so training stopped after epoch {epoch-1}. Lower the learning rate (--lr), "
-                              "or look for NaN or huge pixels in the data")
-    q = quality(run.model, test)
-    return dict(epoch=epoch, train_loss=loss, test_mse=q['mse'], test_psnr=q['psnr_clamped'],
-                test_ssim=q['ssim_clamped'], train_seconds=seconds)
-
 # %% ../nbs/05_train.ipynb #2e3af184
-def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, device=None, progress:bool=True,
-        cls=SAE # the model class
-       ) -> Run:
-    "Train a new `cls` model with `cfg` on `train`, measuring all of `test` after every epoch"
-    if not len(train):
-        raise ValueError("no training images: the training set is empty")
-    if cfg.precision != 'fp32': # this loop is the specification, in fp32; the trainer adds mixed precision
+class Fitted(NamedTuple):
+    "What `fit` returns"
+    model: nn.Module # trained, in evaluation mode
+    history: list # one dict per epoch: its training loss, the test set's MSE, PSNR and SSIM, its seconds
+
+def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, device=None, cls=SAE) -> Fitted:
+    "A new `cls` model of `cfg`, trained with `cfg` on `train`, measured on all of `test` after every epoch"
+    if cfg.precision != 'fp32':
         raise ValueError(f"fit trains in fp32, and this recipe asks for {cfg.precision!r}: train it with "
                          "spiking_sae.trainer.Trainer.start(cfg).fit(train, test)")
-    run = Run.start(cfg, device, cls)
-    train, test = train.to(run.device), test.to(run.device)
-    with tqdm(total=cfg.epochs * run.per_epoch(len(train)), disable=not progress, unit='batch', mininterval=1) as pbar:
-        try:
-            for _ in range(cfg.epochs):
-                t0 = time.perf_counter()
-                loss_sum = train_epoch(run, train, pbar)
-                run.history.append(epoch_record(run, loss_sum, len(train), test, time.perf_counter() - t0))
-                last = run.history[-1]
-                pbar.set_postfix(train=f"{last['train_loss']:.4f}", test=f"{last['test_mse']:.4f}")
-        finally:
-            run.model.eval()
-    return run
+    torch.manual_seed(cfg.seed)
+    model = init_output(cls(**cfg.model_kwargs()), cfg).to(get_device(device))
+    opt, gen = make_optimizer(model, cfg), torch.Generator().manual_seed(cfg.seed) # gen: each epoch's order
+    data, test, history = TensorDataset(train.x), test.to(next(model.parameters()).device), []
+    for epoch in range(cfg.epochs):
+        loader = DataLoader(data, cfg.batch_size, sampler=torch.randperm(len(data), generator=gen).tolist())
+        t0 = time.perf_counter()
+        loss_sum = train_epoch(model, loader, opt, cfg, epoch * len(loader))
+        seconds, q = time.perf_counter() - t0, quality(model, test)
+        history.append(dict(epoch=epoch + 1, train_loss=loss_sum.item() / len(data), test_mse=q['mse'],
+                            test_psnr=q['psnr_clamped'], test_ssim=q['ssim_clamped'], train_seconds=seconds))
+    return Fitted(model.eval(), history)
 
 # %% ../nbs/05_train.ipynb #30a1ebad
 def plot_losses(history:list, ax=None, title='Loss'):

@@ -4,19 +4,66 @@
 
 # %% ../nbs/19_trainer.ipynb #e214c300
 from __future__ import annotations
-import time
-import torch
+import math, time
+from dataclasses import dataclass, field
+from typing import Callable
+import torch, torch.nn as nn
 from tqdm.auto import tqdm
 from .data import ImageSet
 from .model import SAE
 from .config import TrainConfig
-from .precision import grad_scaler, precision_step
+from .evaluation import quality
+from .precision import get_device, grad_scaler, precision_step
 from .distributed import any_process, batch_loss_sum, check_shares, data_parallel
 from .distributed import global_batchnorm, shard, shared_loss, world
-from .train import Run, epoch_record, lr_at, set_lr
+from .train import LOSSES, init_output, lr_at, make_optimizer, set_lr
 
 # %% auto #0
-__all__ = ['Trainer']
+__all__ = ['Run', 'TrainingStopped', 'epoch_record', 'Trainer']
+
+# %% ../nbs/19_trainer.ipynb #f19a0002
+@dataclass
+class Run:
+    "A training run as it goes: its recipe, model, optimiser, shuffling generator and history"
+    cfg: TrainConfig
+    model: nn.Module
+    opt: torch.optim.Optimizer
+    gen: torch.Generator # draws each epoch's order of the training images
+    history: list = field(default_factory=list) # one dict per finished epoch
+    @classmethod
+    def start(cls, cfg:TrainConfig, device=None, model_cls=SAE) -> Run:
+        "A new run of `cfg`: seeded initial weights, their optimiser and the shuffling generator, on `device`"
+        torch.manual_seed(cfg.seed)
+        model = init_output(model_cls(**cfg.model_kwargs()), cfg).to(get_device(device)) # None: CUDA when present
+        return cls(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(cfg.seed))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def loss_fn(self) -> Callable:
+        "The recipe's loss: `LOSSES[cfg.loss]`"
+        return LOSSES[self.cfg.loss]
+
+    def per_epoch(self, n:int) -> int:
+        "Batches in an epoch of `n` images"
+        return -(-n // self.cfg.batch_size)
+
+# %% ../nbs/19_trainer.ipynb #f19a0004
+class TrainingStopped(RuntimeError):
+    "Training ended before its last epoch"
+
+def epoch_record(run:Run, loss_sum:torch.Tensor, n:int, test:ImageSet, seconds:float) -> dict:
+    "The history entry of the epoch `run` just finished, or `TrainingStopped` when its loss is not finite"
+    loss, epoch = loss_sum.item() / n, len(run.history) + 1
+    if not math.isfinite(loss):
+        raise TrainingStopped(f"the training loss became {loss} in epoch {epoch}, "
+                              f"so training stopped after epoch {epoch-1}. Lower the learning rate (--lr), "
+                              "or look for NaN or huge pixels in the data")
+    q = quality(run.model, test)
+    return dict(epoch=epoch, train_loss=loss, test_mse=q['mse'], test_psnr=q['psnr_clamped'],
+                test_ssim=q['ssim_clamped'], train_seconds=seconds)
 
 # %% ../nbs/19_trainer.ipynb #1979ae40
 class Trainer:

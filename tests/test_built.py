@@ -47,7 +47,8 @@ def test_fine_tuning_a_shipped_model_trains_the_network_that_was_shipped(name):
     from spiking_sae.config import TrainConfig
     from spiking_sae.datasets import get_data
     from spiking_sae.model import SAE
-    from spiking_sae.train import Run, make_optimizer, train_step
+    from spiking_sae.train import make_optimizer, train_step
+    from spiking_sae.trainer import Run
 
     x = get_data('sample')[1].x[:32]
     loaded = SAE.from_pretrained(name)

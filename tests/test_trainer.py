@@ -1,6 +1,7 @@
 """One trainer, proven against the Tutorial's loop: in fp32 and one process, `Trainer` takes the steps of
-`train.fit` (05_train), so the history and every weight and buffer agree bit for bit; a run it stops half-way
-through an epoch and carries on agrees too. The comparison is sensitive: another seed, or one more step, differs."""
+`train.fit` (05_train: a `DataLoader`'s batches), so the history and every weight and buffer agree bit for bit; a
+run it stops half-way through an epoch and carries on agrees too. The comparison is sensitive: another seed, or one
+more step, differs."""
 
 from dataclasses import replace
 import pytest
@@ -24,7 +25,7 @@ def tutorial():
     trn, tst = get_data('sample')
     small, tsmall = trn.subset(150), tst.subset(50)
     cfg = TrainConfig(**RECIPE)
-    return cfg, small, tsmall, fit(cfg, small, tsmall, device='cpu', progress=False)
+    return cfg, small, tsmall, fit(cfg, small, tsmall, device='cpu')
 
 
 def test_the_trainer_takes_the_tutorial_loops_steps(tutorial):
@@ -86,4 +87,4 @@ def test_the_trainer_honours_the_precision_and_fit_refuses_it(tutorial):
     with pytest.raises(AssertionError, match='differ'):
         assert_same_state(bf16.run.model, fp32.run.model)
     with pytest.raises(ValueError, match="fit trains in fp32, and this recipe asks for 'bf16'"):
-        fit(replace(cfg, precision='bf16'), small, tsmall, device='cpu', progress=False)
+        fit(replace(cfg, precision='bf16'), small, tsmall, device='cpu')

@@ -72,7 +72,7 @@ BORROWED = {  # names the Tutorial uses before (or without) the chapter that def
     'PretrainedIO': "gives `SAE` its `save_pretrained` and `from_pretrained`, said in one sentence in The model",
     'from_pretrained': "loads the shipped weights where the Tutorial needs a trained model",
     'FastSAE': "the same model, faster, where the Tutorial trains many models",
-    'get_device': "the device `Run.start` puts a model on (the GPU when there is one), in one sentence in Training",
+    'get_device': "the device `fit` puts a model on (the GPU when there is one), in one sentence in Training",
     'get_data': "the sample's train and test sets; where other data sets come from is the chapter Data sets",
     'load_idx': "reads the sample's files, to show them as stored; the IDX format is an appendix",
     'time_avg_loss': "the other loss `LOSSES` names, in Training; its chapter comes next",

@@ -234,7 +234,7 @@ def run(stage: dict, name: str, changes: dict, seed: int, trn, tst) -> dict:
     "Train one variant with one seed; its record"
     cfg = variant_config(stage, changes, seed)
     t0 = time.perf_counter()
-    run_ = fit(cfg, trn, tst, progress=False, cls=FastSAE)
+    run_ = fit(cfg, trn, tst, cls=FastSAE)
     return record(
         name, changes, seed, cfg, run_.model, run_.history, trn, tst.to(run_.device), time.perf_counter() - t0
     )
