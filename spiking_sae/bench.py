@@ -17,18 +17,15 @@ from .config import TrainConfig
 from .recipes import PRESETS
 from .precision import (PRECISIONS, autocast_for, cpu_features, device_name, get_device, grad_scaler,
                                    precision_step, sync)
-from .train import LOSSES, make_optimizer, train_step
+from .train import LOSSES, init_output, make_optimizer, train_step
 from .trainer import Run, Trainer
 from .fast import FastSAE, fold_batchnorm
 from .scan import kernel_used
-from .engines import engine, tune_cpu_allocator
+from .engines import cpu_allocator_tuned, engine, tune_cpu_allocator
 
 # %% auto #0
-__all__ = ['TUTORIAL', 'interleaved_times', 'peak_memory', 'layer_flops', 'train_flops', 'matmul_peak', 'TutorialDigits',
-           'tutorial_epoch', 'our_epoch', 'variant', 'spike_flips', 'inference_rates', 'run_bench']
-
-# %% ../nbs/11_bench.ipynb #2a47b32e
-TUTORIAL = PRESETS['tutorial'] # the recipe timed unless told another: the tutorial's model, batch and optimiser
+__all__ = ['interleaved_times', 'peak_memory', 'layer_flops', 'train_flops', 'matmul_peak', 'TutorialDigits', 'tutorial_epoch',
+           'our_epoch', 'variant', 'spike_flips', 'inference_rates', 'run_bench']
 
 # %% ../nbs/11_bench.ipynb #fd994071
 def interleaved_times(fns:dict, # name → function to time
@@ -129,7 +126,7 @@ class TutorialDigits(Dataset):
         return self.tfm(Image.fromarray(self.images[i].numpy())), int(self.labels[i])
 
 # %% ../nbs/11_bench.ipynb #cb753d4f
-def tutorial_epoch(model:SAE, images, labels, batch_size:int, device, cfg:TrainConfig=TUTORIAL) -> float:
+def tutorial_epoch(model:SAE, images, labels, batch_size:int, device, cfg:TrainConfig=PRESETS['tutorial']) -> float:
     "Seconds for one training epoch the tutorial's way: per-item PIL transform, `DataLoader(shuffle=True)`"
     tfm = tutorial_tfms(model.config['input_size'])
     dl = DataLoader(TutorialDigits(images, labels, tfm), batch_size=batch_size, shuffle=True)
@@ -137,11 +134,12 @@ def tutorial_epoch(model:SAE, images, labels, batch_size:int, device, cfg:TrainC
     sync(device)
     t0 = time.perf_counter()
     for x, _ in dl:
-        train_step(model, opt, x.to(device))
+        train_step(model, opt, x.to(device), LOSSES[cfg.loss])
     sync(device)
     return time.perf_counter() - t0
 
-def our_epoch(model:SAE, data:ImageSet, batch_size:int, device, seed:int=0, cfg:TrainConfig=TUTORIAL) -> float:
+def our_epoch(model:SAE, data:ImageSet, batch_size:int, device, seed:int=0,
+              cfg:TrainConfig=PRESETS['tutorial']) -> float:
     "Seconds for one epoch of the trainer (`Trainer.epoch`) on an in-memory `ImageSet` already on `device`"
     cfg = replace(cfg, batch_size=batch_size, seed=seed)
     trainer = Trainer(Run(cfg, model, make_optimizer(model, cfg), torch.Generator().manual_seed(seed)))
@@ -158,7 +156,8 @@ def variant(engine:str, precision:str, compiled:bool=False) -> str:
 
 def _variants(device, cfg:TrainConfig, x, kernel, precisions, compile) -> dict:
     "Each engine × precision (× compiled) of `cfg`'s model, from the same weights: name → (model, one training step)"
-    base, out = SAE(**cfg.model_kwargs()).to(device), {}
+    torch.manual_seed(cfg.seed) # the weights a run of `cfg` starts from (`Run.start`)
+    base, out = init_output(SAE(**cfg.model_kwargs()), cfg).to(device), {}
     for comp in ((False, True) if compile else (False,)):
         for name in ('reference', 'fast'):
             build = engine(name, (kernel or 'auto') if name == 'fast' else 'auto', compile=comp)
@@ -219,7 +218,7 @@ def inference_rates(vs:dict, # name → (model, training step), as `_variants` m
 
 # %% ../nbs/11_bench.ipynb #54bf3c5f
 def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
-              batch_size:int|None=None, num_steps:int|None=None, # B and T; None: the recipe's
+              *, batch_size:int|None=None, num_steps:int|None=None, # B and T; None: the recipe's
               steps:int=10, warmup:int=3, # timed and untimed training steps per variant
               dataset:str='sample', data_dir=None, # data source, as for `get_data`
               epoch:bool=True, # also time one epoch end to end, the tutorial's way and ours
@@ -227,13 +226,14 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
               precisions=('fp32',), # each engine is timed in each of these; 'fp32' must be one
               compile:bool=False, # also time each engine and precision compiled (`engines.engine`)
               recipe:str='tutorial', # the preset whose model and optimiser are timed: 'tutorial', 'pooled' ...
-              tune:bool=True # `tune_cpu_allocator()` first, as the command line does; False: as any Python program
+              tune:bool=False # `tune_cpu_allocator()` first, as the command line does (for the whole process)
              ) -> dict:
     "Engines × precisions (× compiled) side by side: time, memory, FLOP rate and spikes per training step"
     if recipe not in PRESETS:
         raise ValueError(f"no recipe {recipe!r}: the presets are {', '.join(PRESETS)}")
     given = dict(batch_size=batch_size, num_steps=num_steps)
     cfg = replace(PRESETS[recipe], **{k: v for k, v in given.items() if v is not None}) # checked as any recipe
+    precisions = tuple(dict.fromkeys(precisions)) # each once
     if 'fp32' not in precisions:
         raise ValueError(f"precisions must include 'fp32', the yardstick; got {list(precisions)}")
     if dataset == 'cifar10':
@@ -242,7 +242,8 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
     if data_dir is not None:
         find_idx(data_dir, 'train') # the epoch comparison reads IDX files: a clear error if none
     device = get_device(device)
-    tuned = tune_cpu_allocator() if tune and device.type == 'cpu' else False
+    if tune and device.type == 'cpu':
+        tune_cpu_allocator()
     t0 = time.perf_counter()
     trn, _ = get_data(dataset, data_dir)
     prepare_s = time.perf_counter() - t0
@@ -269,10 +270,10 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
            for k in vs}
     known = mem['fast fp32'] not in (None, 0) and mem['reference fp32'] is not None
     res = dict(device=str(device), device_name=device_name(device), cpu_features=cpu_features(device),
-               torch=torch.__version__, threads=torch.get_num_threads(), malloc_tuned=tuned, recipe=recipe,
-               batch_size=len(x), num_steps=cfg.num_steps, steps=steps, warmup=warmup,
-               kernel=kernel or kernel_used(device), identical_spikes=same,
-               max_abs_diff=diff, spikes=sum(v.numel() for v in like.values()),
+               torch=torch.__version__, threads=torch.get_num_threads(), recipe=recipe, batch_size=len(x),
+               malloc_tuned=device.type == 'cpu' and cpu_allocator_tuned(), num_steps=cfg.num_steps, steps=steps,
+               warmup=warmup, kernel=kernel or kernel_used(device), identical_spikes=same, max_abs_diff=diff,
+               spikes=sum(v.numel() for v in like.values()),
                step_s={'reference': med['reference fp32'], 'fast': med['fast fp32']},
                speedup=med['reference fp32'] / med['fast fp32'],
                peak_mem_mb={'reference': mb(mem['reference fp32']), 'fast': mb(mem['fast fp32'])},
@@ -288,7 +289,8 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
 def _bench_epoch(device, cfg:TrainConfig, dataset, data_dir, trn, prepare_s) -> dict:
     "One epoch the tutorial's way (reference SAE) and ours (FastSAE), from the same initial weights"
     images, labels = raw_train(dataset, data_dir)
-    ref = SAE(**cfg.model_kwargs()).to(device)
+    torch.manual_seed(cfg.seed)
+    ref = init_output(SAE(**cfg.model_kwargs()), cfg).to(device)
     fast = FastSAE(**ref.config).to(device)
     fast.load_state_dict(ref.state_dict())
     tut = tutorial_epoch(ref, images, labels, cfg.batch_size, device, cfg)

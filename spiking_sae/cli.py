@@ -263,9 +263,9 @@ def encode_cmd(args):
 def bench_cmd(args):
     "Reference vs fast engine, side by side in this process, as JSON"
     from spiking_sae.bench import run_bench
-    res = run_bench(args.device, args.batch_size, args.num_steps, args.steps, args.warmup, args.dataset, args.data_dir,
-                    not args.no_epoch, None if args.kernel == 'auto' else args.kernel, # the kernel; None: any
-                    tuple(dict.fromkeys(['fp32', *args.precision])), args.compile, args.preset)
+    same = ('device', 'batch_size', 'num_steps', 'steps', 'warmup', 'dataset', 'data_dir', 'compile') # as named
+    res = run_bench(**{k: getattr(args, k) for k in same}, epoch=not args.no_epoch, recipe=args.preset, tune=True,
+                    kernel=None if args.kernel == 'auto' else args.kernel, precisions=('fp32', *args.precision))
     print(json.dumps(res, indent=2))
     return res
 

@@ -8,7 +8,7 @@ import ctypes
 from .config import check_kernel
 
 # %% auto #0
-__all__ = ['ENGINES', 'engine_class', 'engine', 'pretrained', 'keep_big_blocks', 'tune_cpu_allocator']
+__all__ = ['ENGINES', 'engine_class', 'engine', 'pretrained', 'keep_big_blocks', 'tune_cpu_allocator', 'cpu_allocator_tuned']
 
 # %% ../nbs/18_engines.ipynb #a652e246
 ENGINES = ('fast', 'reference') # `FastSAE` and `SAE`
@@ -67,3 +67,7 @@ def tune_cpu_allocator() -> bool:
     if 'ok' not in _TUNED:
         _TUNED['ok'] = keep_big_blocks()
     return _TUNED['ok']
+
+def cpu_allocator_tuned() -> bool:
+    "Whether `tune_cpu_allocator` ran in this process, and glibc took the setting"
+    return _TUNED.get('ok', False)

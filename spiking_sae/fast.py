@@ -134,7 +134,7 @@ class FastSAE(SAE):
         "As `SAE.spike_trains`: every hidden LIF layer's spikes `(T, B, ...)` by name, and the output"
         trains, (T, B) = {}, (self.num_steps, len(x))
         out = self.run(x, record=record, trains=trains)
-        return {k: v.view(B, T, *v.shape[1:]).transpose(0, 1) for k, v in trains.items()}, out
+        return {k: v.view(B, T, *v.shape[1:]).transpose(0, 1).detach() for k, v in trains.items()}, out
 
 # %% ../nbs/10_fast.ipynb #4a834b46
 def _inference_only(model, args):

@@ -86,7 +86,7 @@ def test_the_command_line_flag_does_what_it_says(tmp_path):
 
     def first_bn_mean(out, stats):
         run(['train', '--dataset', 'sample', '--epochs', '1', '--limit', '50', '--batch-size', '50', '--quiet',
-             '--bn-stats', stats, '--out', str(tmp_path / out)])
+             '--device', 'cpu', '--bn-stats', stats, '--out', str(tmp_path / out)])
         return load_model(tmp_path / out / 'checkpoint.pt', SAE).encoder[1].running_mean
 
     per_step, pooled = first_bn_mean('a', 'per_step'), first_bn_mean('b', 'over_time')

@@ -53,7 +53,7 @@ def test_the_command_line_flags_do_what_they_say(tmp_path):
 
     def hidden(out, *flags):
         run(['train', '--dataset', 'sample', '--epochs', '1', '--limit', '50', '--batch-size', '50', '--quiet',
-             '--out', str(tmp_path / out), *flags])
+             '--device', 'cpu', '--out', str(tmp_path / out), *flags])
         m = load_model(tmp_path / out / 'checkpoint.pt', SAE)
         return [(float(n.beta), float(n.threshold)) for n in m.modules()
                 if hasattr(n, "threshold") and n is not m.decoder.out_lif]

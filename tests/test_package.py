@@ -189,7 +189,7 @@ def test_a_signal_stops_a_command_with_one_line(tmp_path, sig):
      "SIGINT ignored: `kill -INT` stops it all the same, as it stops `train`")
     out = tmp_path / 'spikes.npy'
     p = subprocess.Popen([sys.executable, str(stepwise.PATH), '--hold', 'writing spikes.npy', 'encode',
-                          'mnist-sample', '-n', '10', '-o', str(out)],
+                          'mnist-sample', '-n', '10', '--device', 'cpu', '-o', str(out)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))  # as a shell's background job
     for line in p.stdout:  # what the process reports, not a delay

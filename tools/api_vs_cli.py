@@ -37,7 +37,8 @@ print(json.dumps({'reference': statistics.median(times[ref]), 'fast': statistics
 
 def cli(steps, warmup, preset) -> dict:
     out = subprocess.run(
-        ['spiking-sae', 'bench', '--preset', preset, '--no-epoch', '--steps', str(steps), '--warmup', str(warmup)],
+        ['spiking-sae', 'bench', '--device', 'cpu', '--preset', preset, '--no-epoch', '--steps', str(steps),
+         '--warmup', str(warmup)],
         capture_output=True,
         text=True,
         check=True,

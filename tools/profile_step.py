@@ -22,7 +22,7 @@ import argparse, json, platform, re
 from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
-from spiking_sae.bench import TUTORIAL
+from spiking_sae.recipes import PRESETS
 from spiking_sae.precision import cpu_features
 from spiking_sae.datasets import get_data
 from spiking_sae.fast import FastSAE
@@ -98,7 +98,7 @@ def main(argv=None):
     fast.load_state_dict(ref.state_dict())
     secs = {}
     for name, m in (('reference', ref), ('fast', fast)):
-        opt = make_optimizer(m, TUTORIAL)
+        opt = make_optimizer(m, PRESETS['tutorial'])
         if a.precision == 'fp32':
             step = lambda m=m, opt=opt: train_step(m, opt, x)  # noqa: E731
         else:
