@@ -11,6 +11,7 @@ from .encoder import Encoder
 from .decoder import LatentToConv, Decoder
 from .config import check_arch, check_input
 from .io import PretrainedIO
+from .codes import SpikeCodes
 from .bn_time import BatchNormOverTime, forward_over_time
 
 # %% auto #0
@@ -24,7 +25,7 @@ class SAEOutput(NamedTuple):
     spikes: torch.Tensor # latent spike train, `(T, B, latent_dim)`
 
 # %% ../nbs/03_model.ipynb #5ffdc1d0
-class SAE(PretrainedIO, nn.Module):
+class SAE(SpikeCodes, PretrainedIO, nn.Module):
     "Convolutional spiking autoencoder: `Encoder`, `LatentToConv` and `Decoder` run for `num_steps` steps"
     def __init__(self, latent_dim=32, beta=0.5, threshold=1.0, num_steps=5, slope=2.0, input_size=32,
                  channels=(32, 64, 128), in_channels=1, readout='leaky', double_lif=True, # the table above
@@ -74,30 +75,3 @@ class SAE(PretrainedIO, nn.Module):
                 mems.append(mem)
                 spikes.append(spk)
         return SAEOutput(mem, torch.stack(mems), torch.stack(spikes)) if record else mem
-
-    def spike_trains(self, x, record:bool=False) -> tuple[dict, torch.Tensor|SAEOutput]:
-        "Every hidden LIF layer's spikes `(T, B, ...)` by module name, and the output, from one forward pass"
-        calls, names = {}, {m: n for n, m in self.named_modules()}
-        def hook(m, inp, o):
-            calls.setdefault(names[m], []).append(o[0] if isinstance(o, tuple) else o) # (spikes, membrane)
-        lifs = [m for m in self.modules() if isinstance(m, snn.Leaky) and m is not self.decoder.out_lif]
-        handles = [m.register_forward_hook(hook) for m in lifs]
-        try:
-            out = self(x, record=record)
-        finally:
-            for h in handles:
-                h.remove()
-        return {k: torch.stack(v).detach() for k, v in calls.items()}, out
-
-    def encode_spikes(self, x) -> torch.Tensor:
-        "The latent spike trains of images `x`, `(T, B, latent_dim)`: the code the decoder gets"
-        return self(x, record=True).spikes
-
-    def decode_spikes(self, spikes) -> torch.Tensor:
-        "The image the decoder draws from latent spike trains `(T, B, latent_dim)` alone: the last output membrane"
-        if len(spikes) == 0:
-            raise ValueError("decode_spikes needs spike trains of at least one time step")
-        self.reset()
-        for spk in spikes:
-            _, mem = self.decode(spk)
-        return mem
