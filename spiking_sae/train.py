@@ -95,9 +95,9 @@ def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, device=None, cls=SAE) ->
     for epoch in range(cfg.epochs):
         loader = DataLoader(data, cfg.batch_size, sampler=torch.randperm(len(data), generator=gen).tolist())
         t0 = time.perf_counter()
-        loss_sum = train_epoch(model, loader, opt, cfg, epoch * len(loader))
+        loss = train_epoch(model, loader, opt, cfg, epoch * len(loader)).item() / len(data) # waits for a GPU
         seconds, q = time.perf_counter() - t0, quality(model, test)
-        history.append(dict(epoch=epoch + 1, train_loss=loss_sum.item() / len(data), test_mse=q['mse'],
+        history.append(dict(epoch=epoch + 1, train_loss=loss, test_mse=q['mse'],
                             test_psnr=q['psnr_clamped'], test_ssim=q['ssim_clamped'], train_seconds=seconds))
     return Fitted(model.eval(), history)
 

@@ -13,7 +13,7 @@ from .data import ImageSet
 from .model import SAE
 from .config import TrainConfig
 from .evaluation import quality
-from .precision import get_device, grad_scaler, precision_step
+from .precision import get_device, grad_scaler, precision_step, sync
 from .distributed import any_process, batch_loss_sum, check_shares, data_parallel
 from .distributed import global_batchnorm, shard, shared_loss, world
 from .train import LOSSES, init_output, lr_at, make_optimizer, set_lr
@@ -129,6 +129,7 @@ class Trainer:
                     loss_sum = self.epoch(train, stopped, pbar)
                     if loss_sum is None:
                         break
+                    sync(run.device) # the epoch's work done, on a GPU too, before the clock is read
                     run.history.append(epoch_record(run, loss_sum, len(train), test, time.perf_counter() - t0))
                     pbar.set_postfix(train=f"{run.history[-1]['train_loss']:.4f}",
                                      test=f"{run.history[-1]['test_mse']:.4f}")
