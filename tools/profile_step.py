@@ -1,7 +1,11 @@
 """Where one training step of each engine spends its time: convolutions, BatchNorm, everything else.
 
-    python tools/profile_step.py [--batch-size 250] [--num-steps 5] [--threads 2] [--warmup 2] [--steps 3]
-                                 [--precision fp32] [--out spiking_sae/results/profile.json]
+    python tools/profile_step.py [--preset tutorial] [--batch-size B] [--num-steps T] [--threads 2] [--warmup 2]
+                                 [--steps 3] [--precision fp32] [--out spiking_sae/results/profile.json]
+
+`--preset` picks the recipe whose model, optimiser, loss and batch are profiled (default: the tutorial's; `pooled`
+is the package's default), its batch size and time steps unless `--batch-size` / `--num-steps` say otherwise; the
+models start as a run of the recipe does (seeded, `init_output`).
 
 With --precision bf16 each step runs under autocast (`precision.precision_step`, as `--precision bf16` trains),
 and the default --out is spiking_sae/results/profile_bf16.json.
@@ -19,6 +23,7 @@ to spiking_sae/results/profile.json, which `10_fast` renders; the profiler adds 
 totals run a little above the benchmark's step times (`spiking-sae bench > spiking_sae/results/bench.json`)."""
 
 import argparse, json, platform, re
+from dataclasses import replace
 from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile, record_function
@@ -28,7 +33,7 @@ from spiking_sae.datasets import get_data
 from spiking_sae.fast import FastSAE
 from spiking_sae.engines import tune_cpu_allocator
 from spiking_sae.model import SAE
-from spiking_sae.train import LOSSES, make_optimizer, train_step
+from spiking_sae.train import LOSSES, init_output, make_optimizer, train_step
 from spiking_sae.precision import precision_step
 
 OUT = Path(__file__).resolve().parent.parent / 'spiking_sae' / 'results' / 'profile.json'
@@ -84,7 +89,8 @@ def cpu_name() -> str:
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    for o, d in (('--batch-size', 250), ('--num-steps', 5), ('--threads', 2), ('--warmup', 2), ('--steps', 3)):
+    p.add_argument('--preset', default='tutorial', choices=list(PRESETS))
+    for o, d in (('--batch-size', None), ('--num-steps', None), ('--threads', 2), ('--warmup', 2), ('--steps', 3)):
         p.add_argument(o, type=int, default=d)
     p.add_argument('--precision', default='fp32', choices=('fp32', 'bf16'))
     p.add_argument('--out', type=Path)
@@ -92,27 +98,31 @@ def main(argv=None):
     out = a.out or (OUT if a.precision == 'fp32' else OUT.with_name(f'profile_{a.precision}.json'))
     torch.set_num_threads(a.threads)
     tuned = tune_cpu_allocator()  # what FastSAE does itself; done first so the reference gets it too
-    x = get_data('sample')[0].x[: a.batch_size]
-    ref = SAE(num_steps=a.num_steps)
+    cfg = PRESETS[a.preset]
+    cfg = replace(cfg, batch_size=a.batch_size or cfg.batch_size, num_steps=a.num_steps or cfg.num_steps)
+    x = get_data('sample')[0].x[: cfg.batch_size]
+    torch.manual_seed(cfg.seed)
+    ref = init_output(SAE(**cfg.model_kwargs()), cfg)
     fast = FastSAE(**ref.config)
     fast.load_state_dict(ref.state_dict())
     secs = {}
     for name, m in (('reference', ref), ('fast', fast)):
-        opt = make_optimizer(m, PRESETS['tutorial'])
+        opt = make_optimizer(m, cfg)
         if a.precision == 'fp32':
-            step = lambda m=m, opt=opt: train_step(m, opt, x)  # noqa: E731
+            step = lambda m=m, opt=opt: train_step(m, opt, x, LOSSES[cfg.loss])  # noqa: E731
         else:
-            step = lambda m=m, opt=opt: precision_step(m, opt, x, LOSSES['final'], a.precision)  # noqa: E731
+            step = lambda m=m, opt=opt: precision_step(m, opt, x, LOSSES[cfg.loss], a.precision)  # noqa: E731
         secs[name] = profile_engine(step, a.warmup, a.steps)
     res = dict(
         device_name=cpu_name(),
         torch=torch.__version__,
         threads=torch.get_num_threads(),
         malloc_tuned=tuned,
+        preset=a.preset,
         precision=a.precision,
         cpu_flags=cpu_features('cpu'),
         batch_size=len(x),
-        num_steps=a.num_steps,
+        num_steps=cfg.num_steps,
         warmup=a.warmup,
         steps=a.steps,
         seconds=secs,
