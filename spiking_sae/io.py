@@ -34,8 +34,15 @@ def weights_dir(name:str # a key of `PRETRAINED`
     return Path(str(files('spiking_sae')/'weights'/name))
 
 # %% ../nbs/14_pretrained.ipynb #b2ff71ca
-_UMASK = os.umask(0o022) # read once
-os.umask(_UMASK)  # (set back): `mkstemp` makes private files; checkpoints get the usual mode
+def _umask() -> int:
+    "The process's umask now, read without changing it where Linux says it (`/proc/self/status`), else set back"
+    try:
+        with open('/proc/self/status') as f:
+            return next(int(line.split()[1], 8) for line in f if line.startswith('Umask:'))
+    except (OSError, StopIteration, ValueError): # elsewhere: the only way to read it is to set it, and set it back
+        mask = os.umask(0o022)
+        os.umask(mask)
+        return mask
 
 def _fsync(path):
     "Ask the OS to put `path` (a file, or a directory's entries) on the disk"
@@ -53,7 +60,7 @@ def atomic_write(path:Path, write # called with a temporary path next to `path`,
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{path.name}.', suffix='.tmp')
         os.close(fd)
         write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_UMASK)
+        os.chmod(tmp, 0o666 & ~_umask()) # `mkstemp` makes private files; these get the usual mode
         _fsync(tmp) # its bytes on disk before the rename shows them
         os.replace(tmp, path)
     except (OSError, RuntimeError) as e: # a full disk, a lost permission (torch.save raises RuntimeError)

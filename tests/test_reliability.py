@@ -8,7 +8,7 @@ can catch a rule the package gets wrong. The examples run the command's `main()`
 script does (its exit code and what it writes to stderr, as the interpreter would report them), which spares each
 the import of torch; a few run as real processes, to show that the two agree."""
 
-import contextlib, io, json, subprocess, sys, tempfile, warnings
+import contextlib, io, json, os, subprocess, sys, tempfile, warnings
 from pathlib import Path
 import pytest
 from hypothesis import example, given, settings, strategies as st
@@ -123,3 +123,18 @@ def test_a_real_process_says_the_same(values, tmp_path):
         return (r[0], [line for line in r[2].splitlines() if not line.startswith('==> ')],
                 json.loads(r[1])['train_images'] if r[0] == 0 else None)
     assert said(real) == said(here), f"{values}: a process says {said(real)}, this one {said(here)}"
+
+
+def test_files_get_the_umask_in_force_when_they_are_written(tmp_path):
+    "A umask set after the package was imported is the one a written file gets, and reading it changes nothing"
+    from spiking_sae.io import atomic_write
+
+    old = os.umask(0o077)
+    try:
+        atomic_write(tmp_path / 'private.json', lambda p: p.write_text('{}'))
+        assert os.umask(0o077) == 0o077  # still the umask this test set
+    finally:
+        os.umask(old)
+    atomic_write(tmp_path / 'usual.json', lambda p: p.write_text('{}'))
+    assert (tmp_path / 'private.json').stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / 'usual.json').stat().st_mode & 0o777 == 0o666 & ~old
