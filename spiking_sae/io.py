@@ -82,6 +82,8 @@ def load_checkpoint(path, device='cpu') -> dict:
                                 "pass the checkpoint.pt of a run directory")
     try:
         return torch.load(path, map_location=device, weights_only=True)
+    except (MemoryError, torch.OutOfMemoryError):
+        raise # out of memory is not the file's fault: said as it is
     except Exception as e:
         raise ValueError(f"{path} is not a checkpoint this package can load safely ({type(e).__name__}: "
                          f"{str(e)[:300]}): it may be corrupt, or hold pickled objects that could run code; "

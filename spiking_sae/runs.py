@@ -187,8 +187,7 @@ def run_dir_lock(out_dir):
     if fcntl is None:
         yield None
         return
-    lock = Path(out_dir)/'.lock'
-    f = _take_lock(lock)
+    lock, f = Path(out_dir)/'.lock', _take_lock(Path(out_dir)/'.lock')
     try:
         yield lock
     finally:
@@ -238,6 +237,8 @@ def resume_run(path, cfg:TrainConfig, data:dict, device=None, cls=SAE) -> Traine
     try:
         _take_up(trainer, ckpt, data['train_images'])
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError, IndexError) as e:
+        if isinstance(e, torch.OutOfMemoryError): # not the checkpoint's fault: said as it is
+            raise
         raise ValueError(f"checkpoint {path} holds a training state this run cannot take up "
                          f"({type(e).__name__}: {e}); it was not used") from None
     return trainer

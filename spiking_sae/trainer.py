@@ -116,6 +116,8 @@ class Trainer:
         run = self.run
         if not len(train):
             raise ValueError("no training images: the training set is empty")
+        if not len(test):
+            raise ValueError("no test images: the test set is empty, and every epoch is measured on it")
         check_shares(len(train), run.cfg.batch_size)
         train, test, per_epoch = train.to(run.device), test.to(run.device), run.per_epoch(len(train))
         def stopped() -> bool: # all processes stop, or none

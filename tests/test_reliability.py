@@ -138,3 +138,23 @@ def test_files_get_the_umask_in_force_when_they_are_written(tmp_path):
     atomic_write(tmp_path / 'usual.json', lambda p: p.write_text('{}'))
     assert (tmp_path / 'private.json').stat().st_mode & 0o777 == 0o600
     assert (tmp_path / 'usual.json').stat().st_mode & 0o777 == 0o666 & ~old
+
+
+def test_running_out_of_memory_while_loading_is_not_called_a_corrupt_checkpoint(tmp_path, monkeypatch):
+    "`load_checkpoint` calls a file it cannot read corrupt or unsafe, but lets out-of-memory through as it is"
+    import torch
+    from spiking_sae.io import load_checkpoint
+
+    ckpt = tmp_path / 'checkpoint.pt'
+    torch.save({'epoch': 1}, ckpt)
+    assert load_checkpoint(ckpt) == {'epoch': 1}
+    (tmp_path / 'bad.pt').write_bytes(b'not a checkpoint')
+    with pytest.raises(ValueError, match='it may be corrupt'):
+        load_checkpoint(tmp_path / 'bad.pt')
+
+    def oom(*args, **kwargs):
+        raise torch.OutOfMemoryError('CUDA out of memory. Tried to allocate 2.00 GiB')
+
+    monkeypatch.setattr(torch, 'load', oom)
+    with pytest.raises(torch.OutOfMemoryError, match='out of memory'):
+        load_checkpoint(ckpt)

@@ -88,3 +88,14 @@ def test_the_trainer_honours_the_precision_and_fit_refuses_it(tutorial):
         assert_same_state(bf16.run.model, fp32.run.model)
     with pytest.raises(ValueError, match="fit trains in fp32, and this recipe asks for 'bf16'"):
         fit(replace(cfg, precision='bf16'), small, tsmall, device='cpu')
+
+
+def test_an_empty_set_is_refused_before_training(tutorial):
+    "An empty training or test set stops the trainer at once with a sentence, not an error deep in an epoch"
+    from spiking_sae.trainer import Trainer
+
+    cfg, small, tsmall, _ = tutorial
+    with pytest.raises(ValueError, match='no training images'):
+        Trainer.start(cfg, 'cpu').fit(small.subset(0), tsmall, progress=False)
+    with pytest.raises(ValueError, match='no test images: the test set is empty'):
+        Trainer.start(cfg, 'cpu').fit(small, tsmall.subset(0), progress=False)
