@@ -27,9 +27,10 @@ class SAEOutput(NamedTuple):
 # %% ../nbs/03_model.ipynb #5ffdc1d0
 class SAE(SpikeCodes, PretrainedIO, nn.Module):
     "Convolutional spiking autoencoder: `Encoder`, `LatentToConv` and `Decoder` run for `num_steps` steps"
-    def __init__(self, latent_dim=32, beta=0.5, threshold=1.0, num_steps=5, slope=2.0, input_size=32,
-                 channels=(32, 64, 128), in_channels=1, readout='leaky', double_lif=True, # the table above
-                 *, bn_stats='per_step', learn_beta=False, learn_threshold=False): # from later chapters
+    def __init__(self, latent_dim:int=32, beta:float=0.5, threshold:float=1.0, num_steps:int=5, slope:float=2.0,
+                 input_size:int=32, channels=(32, 64, 128), in_channels:int=1, readout:str='leaky',
+                 double_lif:bool=True, # each argument: the table above
+                 *, bn_stats:str='per_step', learn_beta:bool=False, learn_threshold:bool=False): # later chapters
         super().__init__()
         check_arch(num_steps=num_steps, bn_stats=bn_stats) # the layers check the others
         self.config = dict(latent_dim=latent_dim, beta=beta, threshold=threshold, num_steps=num_steps,
