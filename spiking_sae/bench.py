@@ -225,14 +225,14 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
               kernel:str|None=None, # the fast engine's LIF scan: None picks one, or 'torch' / 'triton'
               precisions=('fp32',), # each engine is timed in each of these; 'fp32' must be one
               compile:bool=False, # also time each engine and precision compiled (`engines.engine`)
-              recipe:str='tutorial', # the preset whose model and optimiser are timed: 'tutorial', 'pooled' ...
+              preset:str='tutorial', # the recipe whose model and optimiser are timed: 'tutorial', 'pooled' ...
               tune:bool=False # `tune_cpu_allocator()` first, as the command line does (for the whole process)
              ) -> dict:
     "Engines × precisions (× compiled) side by side: time, memory, FLOP rate and spikes per training step"
-    if recipe not in PRESETS:
-        raise ValueError(f"no recipe {recipe!r}: the presets are {', '.join(PRESETS)}")
+    if preset not in PRESETS:
+        raise ValueError(f"no preset {preset!r}: the presets are {', '.join(PRESETS)}")
     given = dict(batch_size=batch_size, num_steps=num_steps)
-    cfg = replace(PRESETS[recipe], **{k: v for k, v in given.items() if v is not None}) # checked as any recipe
+    cfg = replace(PRESETS[preset], **{k: v for k, v in given.items() if v is not None}) # checked as any recipe
     precisions = tuple(dict.fromkeys(precisions)) # each once
     if 'fp32' not in precisions:
         raise ValueError(f"precisions must include 'fp32', the yardstick; got {list(precisions)}")
@@ -270,7 +270,7 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
            for k in vs}
     known = mem['fast fp32'] not in (None, 0) and mem['reference fp32'] is not None
     res = dict(device=str(device), device_name=device_name(device), cpu_features=cpu_features(device),
-               torch=torch.__version__, threads=torch.get_num_threads(), recipe=recipe, batch_size=len(x),
+               torch=torch.__version__, threads=torch.get_num_threads(), preset=preset, batch_size=len(x),
                malloc_tuned=device.type == 'cpu' and cpu_allocator_tuned(), num_steps=cfg.num_steps, steps=steps,
                warmup=warmup, kernel=kernel or kernel_used(device), identical_spikes=same, max_abs_diff=diff,
                spikes=sum(v.numel() for v in like.values()),

@@ -264,7 +264,7 @@ def bench_cmd(args):
     "Reference vs fast engine, side by side in this process, as JSON"
     from spiking_sae.bench import run_bench
     same = ('device', 'batch_size', 'num_steps', 'steps', 'warmup', 'dataset', 'data_dir', 'compile') # as named
-    res = run_bench(**{k: getattr(args, k) for k in same}, epoch=not args.no_epoch, recipe=args.preset, tune=True,
+    res = run_bench(**{k: getattr(args, k) for k in same}, epoch=not args.no_epoch, preset=args.preset, tune=True,
                     kernel=None if args.kernel == 'auto' else args.kernel, precisions=('fp32', *args.precision))
     print(json.dumps(res, indent=2))
     return res
