@@ -67,7 +67,7 @@ def _unspike(seq:nn.Sequential) -> nn.Sequential:
     "`seq` with each hidden `Leaky` replaced by a ReLU and the never-firing output `Leaky` by the identity"
     for i, m in enumerate(seq):
         if isinstance(m, snn.Leaky):
-            seq[i] = nn.Identity() if float(m.threshold) >= OUT_THRESHOLD else nn.ReLU()
+            seq[i] = nn.Identity() if float(m.threshold.detach()) >= OUT_THRESHOLD else nn.ReLU()
     return seq
 
 # %% ../nbs/08_analysis.ipynb #57d2d667

@@ -13,7 +13,9 @@ __all__ = ['SpikeCodes']
 # %% ../nbs/93_codes.ipynb #c0de000a
 class SpikeCodes:
     "What a spiking autoencoder's spikes say: every hidden layer's trains, the latent code, the image a code draws"
-    def spike_trains(self, x, record:bool=False) -> tuple[dict, torch.Tensor]: # the output: as `self(x, record)`
+    def spike_trains(self, x, record:bool=False, # the output: as `self(x, record)`
+                     detach:bool=True # False: the trains keep their surrogate gradients (a loss on spikes)
+                    ) -> tuple[dict, torch.Tensor]:
         "Every hidden LIF layer's spikes `(T, B, ...)` by module name, and the output, from one forward pass"
         calls, names = {}, {m: n for n, m in self.named_modules()}
         def hook(m, inp, o):
@@ -25,7 +27,7 @@ class SpikeCodes:
         finally:
             for h in handles:
                 h.remove()
-        return {k: torch.stack(v).detach() for k, v in calls.items()}, out
+        return {k: (torch.stack(v).detach() if detach else torch.stack(v)) for k, v in calls.items()}, out
 
     def encode_spikes(self, x) -> torch.Tensor:
         "The latent spike trains of images `x`, `(T, B, latent_dim)`: the code the decoder gets"

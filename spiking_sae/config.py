@@ -64,7 +64,7 @@ TRAIN_RULES = { # the rest of a training run
     'lr': _number(0, above=True), 'weight_decay': _number(0), 'batch_size': _integer(1),
     'epochs': _integer(1, 10_000), 'seed': _integer(0, 2**64 - 1), 'loss': _one_of(LOSS_NAMES),
     'out_init': _number(0), 'out_bias': _one_of(OUT_BIASES), 'schedule': _one_of(SCHEDULES),
-    'precision': _one_of(PRECISION_NAMES)}
+    'precision': _one_of(PRECISION_NAMES), 'spike_penalty': _number(0)}
 RULES = {**MODEL_RULES, **TRAIN_RULES} # the one table
 LIMIT_RULE = _integer(1) # images to train on (`--limit`), when not all
 
@@ -140,6 +140,8 @@ class TrainConfig:
     learn_threshold: bool = _setting(False, "learn θ of each hidden LIF layer, one per layer, from `threshold`")
     bn_stats: str = _setting('per_step', "BatchNorm's statistics in training: 'per_step' (the tutorial) or "
                                          "'over_time', pooled over every step (BatchNorm over time)")
+    spike_penalty: float = _setting(0.0, "weight of a penalty on spikes: the loss adds it times the batch's "
+                                         "synaptic operations per image over all-firing ones (Spikes that count)")
 
     def __post_init__(self):
         self.validate()

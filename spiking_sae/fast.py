@@ -130,11 +130,12 @@ class FastSAE(SAE):
         spikes = trains[latent].view(B, T, -1).transpose(0, 1).contiguous()
         return SAEOutput(u[:, -1].contiguous(), u.transpose(0, 1).contiguous(), spikes)
 
-    def spike_trains(self, x, record:bool=False) -> tuple[dict, torch.Tensor|SAEOutput]:
+    def spike_trains(self, x, record:bool=False, detach:bool=True) -> tuple[dict, torch.Tensor|SAEOutput]:
         "As `SAE.spike_trains`: every hidden LIF layer's spikes `(T, B, ...)` by name, and the output"
         trains, (T, B) = {}, (self.num_steps, len(x))
         out = self.run(x, record=record, trains=trains)
-        return {k: v.view(B, T, *v.shape[1:]).transpose(0, 1).detach() for k, v in trains.items()}, out
+        trains = {k: v.view(B, T, *v.shape[1:]).transpose(0, 1) for k, v in trains.items()}
+        return ({k: v.detach() for k, v in trains.items()} if detach else trains), out
 
 # %% ../nbs/10_fast.ipynb #4a834b46
 def _inference_only(model, args):

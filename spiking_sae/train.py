@@ -85,9 +85,9 @@ class Fitted(NamedTuple):
 
 def fit(cfg:TrainConfig, train:ImageSet, test:ImageSet, device=None, cls=SAE) -> Fitted:
     "A new `cls` model of `cfg`, trained with `cfg` on `train`, measured on all of `test` after every epoch"
-    if cfg.precision != 'fp32':
-        raise ValueError(f"fit trains in fp32, and this recipe asks for {cfg.precision!r}: train it with "
-                         "spiking_sae.trainer.Trainer.start(cfg).fit(train, test)")
+    if cfg.precision != 'fp32' or cfg.spike_penalty: # what the library's trainer adds
+        raise ValueError(f"fit trains the MSE in fp32 (this recipe: precision={cfg.precision!r}, spike_penalty="
+                         f"{cfg.spike_penalty}): train it with spiking_sae.trainer.Trainer.start(cfg).fit(train, test)")
     torch.manual_seed(cfg.seed)
     model = init_output(cls(**cfg.model_kwargs()), cfg).to(get_device(device))
     opt, gen = make_optimizer(model, cfg), torch.Generator().manual_seed(cfg.seed) # gen: each epoch's order

@@ -11,12 +11,13 @@ import torch, torch.nn as nn
 from tqdm.auto import tqdm
 from .data import ImageSet
 from .model import SAE
-from .config import TrainConfig
+from .config import TrainConfig, UsageError
 from .evaluation import quality
 from .precision import get_device, grad_scaler, precision_step, sync
 from .distributed import any_process, batch_loss_sum, check_shares, data_parallel
 from .distributed import global_batchnorm, shard, shared_loss, world
 from .train import LOSSES, init_output, lr_at, make_optimizer, set_lr
+from .ops import SpikePenalty
 
 # %% auto #0
 __all__ = ['Run', 'TrainingStopped', 'epoch_record', 'Trainer']
@@ -43,7 +44,9 @@ class Run:
 
     @property
     def loss_fn(self) -> Callable:
-        "The recipe's loss: `LOSSES[cfg.loss]`"
+        "The recipe's loss: `LOSSES[cfg.loss]`, plus its penalty on spikes when it has one (Spikes that count)"
+        if self.cfg.spike_penalty:
+            return SpikePenalty(self.cfg.loss, self.cfg.spike_penalty)
         return LOSSES[self.cfg.loss]
 
     def per_epoch(self, n:int) -> int:
@@ -72,6 +75,8 @@ class Trainer:
         self.run, self.precision = run, run.cfg.precision
         self.scaler = grad_scaler(run.device, self.precision) # fp16's gradient scaler; refuses fp16 off CUDA
         self.processes = world()[1] # under `torchrun`, each process trains on its share of every batch
+        if self.processes > 1 and run.cfg.spike_penalty:
+            raise UsageError("a penalty on spikes (spike_penalty) trains in one process: launch without torchrun")
         self.net = run.model if self.processes == 1 else data_parallel(global_batchnorm(run.model), run.device)
         self.partial = None # where an epoch stopped: its order of images, batches done, loss summed so far
 

@@ -86,7 +86,7 @@ def test_the_trainer_honours_the_precision_and_fit_refuses_it(tutorial):
     fp32.step(x)
     with pytest.raises(AssertionError, match='differ'):
         assert_same_state(bf16.run.model, fp32.run.model)
-    with pytest.raises(ValueError, match="fit trains in fp32, and this recipe asks for 'bf16'"):
+    with pytest.raises(ValueError, match=r"fit trains the MSE in fp32 \(this recipe: precision='bf16'"):
         fit(replace(cfg, precision='bf16'), small, tsmall, device='cpu')
 
 

@@ -41,6 +41,30 @@ POOLED_LEVERS = {  # stages fashion-full and sample-bn-time: per-step statistics
     'statistics over time, β, θ learnt': dict(bn_stats='over_time', learn_beta=True, learn_threshold=True),
 }
 
+
+def _cumulative(*steps):
+    "Variants that each add one change to the one before: {name: all changes so far}"
+    out, so_far = {}, {}
+    for name, change in steps:
+        so_far = {**so_far, **change}
+        out[name] = dict(so_far)
+    return out
+
+
+ABLATION = _cumulative(  # stage sample-ablation: the original recipe, then one change at a time to best and pooled
+    ('the original recipe (lr 1e-4, batch 250)', {}),
+    ('+ learning rate 1e-3', dict(lr=1e-3)),
+    ('+ cosine decay', dict(schedule='cosine')),
+    ('+ quiet output (out_init 0.1)', dict(out_init=0.1)),
+    ("+ summing readout (better's settings)", dict(readout='sum')),
+    ('+ batch 50', dict(batch_size=50)),
+    ('+ learning rate 3e-3', dict(lr=3e-3)),
+    ('+ output bias 0', dict(out_bias='zero')),
+    ("+ one LIF per layer (best's settings)", dict(double_lif=False)),
+    ('+ BatchNorm statistics over time', dict(bn_stats='over_time')),
+    ("+ β, θ learnt (pooled's settings)", dict(learn_beta=True, learn_threshold=True)),
+)
+
 STAGES = {
     # 1. Batch size and learning rate on the README's budget: 3 epochs of the 4,000-digit sample.
     'sample-lr': dict(
@@ -188,6 +212,27 @@ STAGES = {
         seeds=(0, 1),
         variants=POOLED_LEVERS,
     ),
+    # 11. The failure story, measured: from the original recipe to `best` and then `pooled`, one change at a time
+    # (each variant keeps the changes above it), on the same data and budget: 10 epochs of the sample, two seeds.
+    'sample-ablation': dict(
+        data='sample',
+        epochs=10,
+        base=dict(preset='tutorial'),
+        seeds=(0, 1),
+        variants=ABLATION,
+    ),
+    # 12. The same budget, each of the first changes alone on the original recipe: which one does most by itself.
+    'sample-ablation-alone': dict(
+        data='sample',
+        epochs=10,
+        base=dict(preset='tutorial'),
+        seeds=(0, 1),
+        variants={
+            'quiet output alone (out_init 0.1)': dict(out_init=0.1),
+            'summing readout alone': dict(readout='sum'),
+            'batch 50 alone': dict(batch_size=50),
+        },
+    ),
 }
 SHOWN = 4  # test images whose membrane at every step a record keeps (stages 5 and later)
 
@@ -235,9 +280,8 @@ def run(stage: dict, name: str, changes: dict, seed: int, trn, tst) -> dict:
     cfg = variant_config(stage, changes, seed)
     t0 = time.perf_counter()
     run_ = fit(cfg, trn, tst, cls=FastSAE)
-    return record(
-        name, changes, seed, cfg, run_.model, run_.history, trn, tst.to(run_.device), time.perf_counter() - t0
-    )
+    device = next(run_.model.parameters()).device
+    return record(name, changes, seed, cfg, run_.model, run_.history, trn, tst.to(device), time.perf_counter() - t0)
 
 
 def recorded(stage: dict, name: str, changes: dict, seed: int, source, trn, tst) -> dict:
@@ -273,6 +317,7 @@ def record(name, changes, seed, cfg, model, hist, trn, tst, wall) -> dict:
         train_images=len(trn),
         test_images=len(tst),
         test_mse=[h['test_mse'] for h in hist],
+        train_loss=[h['train_loss'] for h in hist],
         quality=quality(model, tst),
         per_step_mse=per_step_mse(model, tst),
         per_step_rate=latent_spikes(model, tst).float().mean((1, 2)).tolist(),
