@@ -5,7 +5,8 @@ or `pip install git+https://github.com/spiking-sae/spiking_sae`), since torch.hu
 `sys.path`."""
 dependencies = ['torch', 'torchvision', 'snntorch', 'safetensors']
 
-def sae(pretrained:str|None=None, # a shipped model (a key of `spiking_sae.io.PRETRAINED`) or a `save_pretrained` folder
+def sae(pretrained:str|bool|None=None, # a shipped model (a key of `spiking_sae.io.PRETRAINED`), a `save_pretrained`
+        # folder, or, as torchvision's entries take it, True: the default shipped model ('fashion-mnist'); False: none
         engine:str='fast', # 'fast' (`FastSAE`) or 'reference' (`SAE`): the same weights either way
         device='cpu', # 'cpu', 'cuda' ...; `None`: CUDA when present
         **config): # without `pretrained`: the arguments of `SAE` for a new, untrained model
@@ -13,6 +14,7 @@ def sae(pretrained:str|None=None, # a shipped model (a key of `spiking_sae.io.PR
     from spiking_sae.engines import engine as build
     from spiking_sae.io import from_pretrained
     from spiking_sae.precision import get_device
+    pretrained = 'fashion-mnist' if pretrained is True else None if pretrained is False else pretrained
     if pretrained is None:
         return build(engine)(**config).to(get_device(device))
     if config:

@@ -88,11 +88,13 @@ def test_torch_hub_loads_a_pretrained_model_from_the_clone():
         "import torch\n"
         f"m = torch.hub.load({str(ROOT)!r}, 'sae', source='local', pretrained='mnist-sample', device='cpu')\n"
         f"new = torch.hub.load({str(ROOT)!r}, 'sae', source='local', engine='reference', latent_dim=16)\n"
-        "print(type(m).__name__, m.meta['dataset'], m.training, type(new).__name__, new.config['latent_dim'])"
+        f"flag = torch.hub.load({str(ROOT)!r}, 'sae', source='local', pretrained=True)\n"  # torchvision's habit
+        "print(type(m).__name__, m.meta['dataset'], m.training, type(new).__name__, new.config['latent_dim'],"
+        " flag.meta['dataset'])"
     )
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd='/')
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ['FastSAE', 'sample', 'False', 'SAE', '16']
+    assert out.stdout.split() == ['FastSAE', 'sample', 'False', 'SAE', '16', 'fashion-mnist']
 
 
 def test_shipped_weights_are_safetensors_without_pickle():
