@@ -60,7 +60,7 @@ ABLATION = _cumulative(  # stage sample-ablation: the original recipe, then one 
     ('+ batch 50', dict(batch_size=50)),
     ('+ learning rate 3e-3', dict(lr=3e-3)),
     ('+ output bias 0', dict(out_bias='zero')),
-    ("+ one LIF per layer (best's settings)", dict(double_lif=False)),
+    ("+ one LIF layer after the latent (best's settings)", dict(double_lif=False)),
     ('+ BatchNorm statistics over time', dict(bn_stats='over_time')),
     ("+ β, θ learnt (pooled's settings)", dict(learn_beta=True, learn_threshold=True)),
 )
