@@ -21,7 +21,7 @@ from spiking_sae.engines import keep_big_blocks
 from spiking_sae.evaluation import quality
 from spiking_sae.fast import FastSAE
 from spiking_sae.io import atomic_write
-from spiking_sae.ops import ENERGY_PJ, count_ops, energy
+from spiking_sae.ops import count_ops, energy
 from spiking_sae.recipes import DEFAULT_PRESET, PRESETS
 from spiking_sae.train import fit
 from spiking_sae.trainer import Trainer
@@ -45,7 +45,7 @@ def twin(cfg, trn, tst, ops_of_spiking: dict) -> dict:
     t0 = time.perf_counter()
     made = fit(cfg, trn, tst, device='cpu', cls=TwinAE)
     return dict(test_mse=[h['test_mse'] for h in made.history], quality=quality(made.model, tst),
-                macs=ops_of_spiking['twin_macs'], energy_nj=ops_of_spiking['twin_macs'] * ENERGY_PJ['mac'] / 1e3,
+                macs=ops_of_spiking['twin_macs'], energy_nj=energy(ops_of_spiking)['twin_nj'],
                 wall_seconds=time.perf_counter() - t0)
 
 
