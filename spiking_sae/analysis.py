@@ -10,11 +10,11 @@ from .data import ImageSet
 from .model import SAE
 from .config import check_input
 from .decoder import OUT_THRESHOLD
-from .evaluation import eval_mode, quality, baselines
-from .time_loss import per_step_mse
+from .evaluation import eval_mode, quality
+from .codes import spike_trains
 
 # %% auto #0
-__all__ = ['SWEEP_STEPS', 'firing_rates', 'latent_spikes', 'latent_stats', 'rebuild', 'steps_sweep', 'TwinAE', 'report']
+__all__ = ['SWEEP_STEPS', 'firing_rates', 'latent_spikes', 'latent_stats', 'rebuild', 'steps_sweep', 'TwinAE']
 
 # %% ../nbs/08_analysis.ipynb #35ea9a46
 @torch.no_grad()
@@ -25,7 +25,7 @@ def firing_rates(model:SAE, # an `SAE` or a `FastSAE`
     total = {}
     with eval_mode(model):
         for x, _ in data.batches(bs):
-            for k, s in model.spike_trains(x)[0].items():
+            for k, s in spike_trains(model, x)[0].items():
                 total[k] = total.get(k, 0) + s.sum().item() / s[0, 0].numel()
     return {k: v / (len(data) * model.num_steps) for k, v in total.items()}
 
@@ -92,18 +92,3 @@ class TwinAE(nn.Module):
     def forward(self, x):
         check_input(x, self.config)
         return self.decoder(self.linearNet(self.encoder(x)))
-
-# %% ../nbs/08_analysis.ipynb #0a4033e7
-def report(model:SAE, test:ImageSet,
-           train:ImageSet|None=None, # when given, fit and score the baselines on it
-           steps:tuple|None=None, # when given, also a `steps_sweep` over these numbers of steps
-           bs:int=500) -> dict:
-    "Quality, per-step MSE, firing rates and latent stats of `model` on all of `test`, as JSON-ready values"
-    r = dict(model_config=dict(model.config), quality=quality(model, test, bs),
-             per_step_mse=per_step_mse(model, test, bs), firing_rates=firing_rates(model, test, bs),
-             latent=latent_stats(model, test, bs))
-    if train is not None:
-        r['baselines'] = baselines(train, test, model.config['latent_dim'], bs)
-    if steps is not None:
-        r['steps_sweep'] = steps_sweep(model, test, steps, bs)
-    return r

@@ -22,6 +22,7 @@ from .trainer import Run, Trainer
 from .fast import FastSAE, fold_batchnorm
 from .scan import kernel_used
 from .engines import cpu_allocator_tuned, engine, tune_cpu_allocator
+from .codes import spike_trains
 
 # %% auto #0
 __all__ = ['interleaved_times', 'peak_memory', 'layer_flops', 'train_flops', 'matmul_peak', 'TutorialDigits', 'tutorial_epoch',
@@ -174,7 +175,7 @@ def _variants(device, cfg:TrainConfig, x, kernel, precisions, compile) -> dict:
 def spike_flips(model, x, precision:str, like:dict) -> int:
     "How many spikes of `model` on `x` under `precision` (training mode) differ from the spike trains `like`"
     with autocast_for(x.device, precision):
-        trains, _ = model.train().spike_trains(x)
+        trains, _ = spike_trains(model.train(), x)
     return sum(int((trains[k] != like[k]).sum()) for k in like)
 
 def _same_spikes(models, x) -> tuple[bool, float]:
@@ -182,7 +183,7 @@ def _same_spikes(models, x) -> tuple[bool, float]:
     same, diff = True, 0.
     for train in (True, False):
         with torch.no_grad():
-            (tr, o_r), (tf, o_f) = [m.train(train).spike_trains(x) for m in models.values()]
+            (tr, o_r), (tf, o_f) = [spike_trains(m.train(train), x) for m in models.values()]
         same = same and all(torch.equal(tr[k], tf[k]) for k in tr)
         diff = max(diff, (o_r - o_f).abs().max().item())
     for m in models.values():
@@ -252,7 +253,7 @@ def run_bench(device=None, # 'cpu', 'cuda', ...; None: CUDA when available
     ref, fast = vs['reference fp32'][0], vs['fast fp32'][0]
     same, diff = _same_spikes({'reference': ref, 'fast': fast}, x)
     with torch.no_grad():
-        like, _ = ref.train().spike_trains(x)
+        like, _ = spike_trains(ref.train(), x)
     flips = {k: spike_flips(m, x, k.split()[1], like) for k, (m, _) in vs.items()}
     first = {k: interleaved_times({k: f}, 1, 0, device)[k][0] for k, (m, f) in vs.items()} # first steps
     times = interleaved_times({k: f for k, (m, f) in vs.items()}, steps, warmup, device)

@@ -34,7 +34,8 @@ class BatchNormOverTime(nn.BatchNorm2d):
 
 # %% ../nbs/22_bn_time.ipynb #de2c6091
 def forward_over_time(model:nn.Module, # an `SAE` in training mode, its membranes reset
-                      x) -> tuple[list, list]:
+                      x, encode_only:bool=False # stop after the latent: no output membranes (None)
+                     ) -> tuple[list|None, list]:
     "Every step's output membrane and latent spikes, the layers taken one after another, each over all T steps"
     T, B = model.num_steps, len(x)
     h, S = x, 1 # h: the inputs of S steps, step after step (S = 1: the same at every step)
@@ -46,6 +47,8 @@ def forward_over_time(model:nn.Module, # an `SAE` in training mode, its membrane
             spikes = [o[0] if isinstance(o, tuple) else o for o in out]
             if m is model.encoder.latent:
                 latent = spikes
+                if encode_only:
+                    return None, latent
             h, S = torch.cat(spikes).to(h.dtype), T # snnTorch's spikes are float32, whatever the input
         elif isinstance(m, BatchNormOverTime):
             h = m.all_steps(h, B, T)

@@ -212,17 +212,15 @@ def _test(args, model, split='test'):
     return data.to(next(model.parameters()).device)
 
 def eval_cmd(args):
-    "A model's `analysis.report` on the full test set (baselines, steps sweep if asked), `ops.count_ops`, as JSON"
-    from spiking_sae.analysis import SWEEP_STEPS, report
-    from spiking_sae.ops import count_ops, energy
+    "A model's `ops.report` on the full test set (baselines, steps sweep if asked; operations and energy), as JSON"
+    from spiking_sae.analysis import SWEEP_STEPS
+    from spiking_sae.ops import report
     model = _model(args)
     test = _test(args, model)
     train = _test(args, model, 'train') if args.baselines else None
     rep = report(model, test, train, steps=SWEEP_STEPS if args.steps_sweep else None)
-    ops = count_ops(model, test)
     out = dict(model=str(args.model), data_source=test.source, test_images=len(test),
-               test_mse=rep['quality']['mse'], epochs_trained=model.meta.get('epochs'), **rep,
-               operations=ops, energy=energy(ops))
+               test_mse=rep['quality']['mse'], epochs_trained=model.meta.get('epochs'), **rep)
     if 'metrics' in model.meta:
         out['stated_metrics'] = model.meta['metrics'] # what its files say, to compare
     print(json.dumps(out, indent=2))

@@ -80,10 +80,11 @@ class FastSAE(SAE):
         self.kernel = None if kernel == 'auto' else kernel
 
     def forward(self, x, # images `(B, C, S, S)`
-                record:bool=False # also return every step's output membrane and the latent spikes
+                record:bool=False, # also return every step's output membrane and the latent spikes
+                last:nn.Module|None=None # stop after this hidden `Leaky` layer (`run`)
                ) -> torch.Tensor|SAEOutput:
         "All steps of each layer at once; the same results as `SAE.forward`"
-        return self.run(x, record=record)
+        return self.run(x, record=record, last=last)
 
     def layers(self) -> list[tuple[str, nn.Module]]:
         "The modules the step-by-step model applies at each step, in order, with their names"
@@ -91,15 +92,21 @@ class FastSAE(SAE):
                 for i, m in enumerate(getattr(self, p))]
 
     def run(self, x, record:bool=False,
-            trains:dict|None=None # receives every hidden LIF layer's spikes `(B·T, ...)` by module name
+            trains:dict|None=None, # receives every hidden LIF layer's spikes `(B·T, ...)` by module name
+            last:nn.Module|None=None # stop after this hidden `Leaky` layer: its spikes `(B·T, ...)` are returned
            ) -> torch.Tensor|SAEOutput:
         "The forward pass, layer by layer"
         check_input(x, self.config, self.encoder[0].weight.dtype)
         B, T, slope, consts = len(x), self.num_steps, self.config['slope'], lif_consts(self)
         trains = {} if trains is None and record else trains
         deconv, out = self.decoder.out_conv, self.decoder.out_lif
-        h = x
-        for name, m in self.layers():
+        h, layers = x, self.layers()
+        if last is not None: # the layers up to `last`, a hidden `Leaky` layer (before the output's deconvolution)
+            hidden = [m for _, m in layers][:[m for _, m in layers].index(deconv)]
+            if not (isinstance(last, snn.Leaky) and any(m is last for m in hidden)):
+                raise ValueError(f"last={type(last).__name__}: not a hidden Leaky layer of this model")
+            layers = layers[:next(i for i, m in enumerate(hidden) if m is last) + 1]
+        for name, m in layers:
             if m is deconv:
                 break
             S = len(h) // B
@@ -117,6 +124,8 @@ class FastSAE(SAE):
             else:
                 raise TypeError(f"FastSAE cannot compute {name} ({type(m).__name__}) exactly for all steps at once: "
                                   "run this model with SAE, the step-by-step engine (--engine reference)")
+        if last is not None:
+            return h
         beta, threshold = consts[out]
         fixed = not isinstance(beta, torch.Tensor) and not isinstance(threshold, torch.Tensor) # neither learnt
         if not record and fixed and never_fires(deconv, beta, threshold, T):
@@ -130,12 +139,10 @@ class FastSAE(SAE):
         spikes = trains[latent].view(B, T, -1).transpose(0, 1).contiguous()
         return SAEOutput(u[:, -1].contiguous(), u.transpose(0, 1).contiguous(), spikes)
 
-    def spike_trains(self, x, record:bool=False, detach:bool=True) -> tuple[dict, torch.Tensor|SAEOutput]:
-        "As `SAE.spike_trains`: every hidden LIF layer's spikes `(T, B, ...)` by name, and the output"
-        trains, (T, B) = {}, (self.num_steps, len(x))
-        out = self.run(x, record=record, trains=trains)
-        trains = {k: v.view(B, T, *v.shape[1:]).transpose(0, 1) for k, v in trains.items()}
-        return ({k: v.detach() for k, v in trains.items()} if detach else trains), out
+    def encode_spikes(self, x) -> torch.Tensor:
+        "As `SAE.encode_spikes`, the encoder alone, each layer over all steps at once: `(T, B, latent_dim)`"
+        spikes = self(x, last=self.encoder.latent) # through `__call__`: hooks and compilation apply
+        return spikes.view(len(x), self.num_steps, -1).transpose(0, 1).contiguous()
 
 # %% ../nbs/10_fast.ipynb #4a834b46
 def _inference_only(model, args):

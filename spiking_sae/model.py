@@ -11,7 +11,6 @@ from .encoder import Encoder
 from .decoder import LatentToConv, Decoder
 from .config import check_arch, check_input
 from .io import PretrainedIO
-from .codes import SpikeCodes
 from .bn_time import BatchNormOverTime, forward_over_time
 
 # %% auto #0
@@ -25,8 +24,8 @@ class SAEOutput(NamedTuple):
     spikes: torch.Tensor # latent spike train, `(T, B, latent_dim)`
 
 # %% ../nbs/03_model.ipynb #5ffdc1d0
-class SAE(SpikeCodes, PretrainedIO, nn.Module):
-    "Convolutional spiking autoencoder: `Encoder`, `LatentToConv` and `Decoder` run for `num_steps` steps"
+class SAE(PretrainedIO, nn.Module):
+    "Convolutional spiking autoencoder: `Encoder` makes images spike trains, `LatentToConv` and `Decoder` images again"
     def __init__(self, latent_dim:int=32, beta:float=0.5, threshold:float=1.0, num_steps:int=5, slope:float=2.0,
                  input_size:int=32, channels=(32, 64, 128), in_channels:int=1, readout:str='leaky',
                  double_lif:bool=True, # each argument: the table above
@@ -55,24 +54,32 @@ class SAE(SpikeCodes, PretrainedIO, nn.Module):
             if isinstance(m, snn.Leaky):
                 m.reset_mem()
 
-    def decode(self, spk):
-        "Output spikes and membrane for one step of latent spikes"
-        return self.decoder(self.linearNet(spk)[0])
+    def encode_spikes(self, x) -> torch.Tensor:
+        "The latent spike trains of images `x` `(B, C, S, S)`, `(T, B, latent_dim)`: the code, all the decoder hears"
+        check_input(x, self.config, self.encoder[0].weight.dtype)
+        self.reset()
+        if self.training and self.config['bn_stats'] == 'over_time': # pooled statistics: all steps at once
+            return torch.stack(forward_over_time(self, x, encode_only=True)[1])
+        return torch.stack([self.encoder(x)[0] for _ in range(self.num_steps)])
+
+    def decode_spikes(self, spikes, record:bool=False) -> torch.Tensor:
+        "The last output membrane (the image) from latent spike trains `(T, B, latent_dim)`; `record`: every step's"
+        if len(spikes) == 0:
+            raise ValueError("decode_spikes needs spike trains of at least one time step, (T, B, latent_dim)")
+        self.reset()
+        spikes = spikes.to(self.linearNet[0].weight.dtype) # as `spiking-sae encode` saves them: uint8
+        mems = torch.stack([self.decoder(self.linearNet(s)[0])[1] for s in spikes])
+        return mems if record else mems[-1]
 
     def forward(self, x, # images `(B, C, S, S)`
                 record:bool=False # also return every step's output membrane and the latent spikes
                ) -> torch.Tensor|SAEOutput:
-        "Reset, then encode and decode at every step; the last output membrane (the image)"
-        check_input(x, self.config, self.encoder[0].weight.dtype)
-        self.reset()
+        "Encode the images into spike trains, decode the trains: the last output membrane is the image"
         if self.training and self.config['bn_stats'] == 'over_time': # pooled statistics need all steps at once:
-            mems, spikes = forward_over_time(self, x)                  # each layer over every step in turn
-            return SAEOutput(mems[-1], torch.stack(mems), torch.stack(spikes)) if record else mems[-1]
-        mems, spikes = [], []
-        for _ in range(self.num_steps):
-            spk, _ = self.encoder(x)
-            _, mem = self.decode(spk)
-            if record:
-                mems.append(mem)
-                spikes.append(spk)
-        return SAEOutput(mem, torch.stack(mems), torch.stack(spikes)) if record else mem
+            check_input(x, self.config, self.encoder[0].weight.dtype) # each layer over every step in turn
+            self.reset()
+            mems, spikes = map(torch.stack, forward_over_time(self, x))
+        else:
+            spikes = self.encode_spikes(x)
+            mems = self.decode_spikes(spikes, record=True)
+        return SAEOutput(mems[-1], mems, spikes) if record else mems[-1]

@@ -10,9 +10,14 @@ import torch, torch.nn as nn, torch.nn.functional as F
 import snntorch as snn
 from torch.nn.modules.batchnorm import _BatchNorm
 from .evaluation import eval_mode
+from .codes import spike_trains
+from .data import ImageSet
+from .evaluation import quality, baselines
+from .time_loss import per_step_mse
+from .analysis import firing_rates, latent_stats, steps_sweep
 
 # %% auto #0
-__all__ = ['ENERGY_PJ', 'Synapse', 'synapses', 'fan_out', 'count_ops', 'energy', 'spike_fraction', 'SpikePenalty']
+__all__ = ['ENERGY_PJ', 'Synapse', 'synapses', 'fan_out', 'count_ops', 'energy', 'spike_fraction', 'SpikePenalty', 'report']
 
 # %% ../nbs/25_ops.ipynb #0527bf84
 _SYNAPSES = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear) # the layers whose weights multiply their inputs
@@ -91,7 +96,7 @@ def count_ops(model:nn.Module, # an `SAE` or `FastSAE` (the same spikes)
     fired = {} # per hidden LIF layer: spikes of each neuron, summed over steps and images
     with eval_mode(model):
         for x, _ in data.batches(bs):
-            trains, _ = model.spike_trains(x)
+            trains, _ = spike_trains(model, x)
             for k, v in trains.items():
                 fired[k] = fired.get(k, 0) + v.sum((0, 1)).double().cpu()
     layers = []
@@ -155,6 +160,23 @@ class SpikePenalty:
             raise ValueError(f"SpikePenalty adds to the loss 'final' or 'time_avg', not {loss!r}")
         self.loss, self.weight = loss, weight
     def __call__(self, model, x):
-        trains, out = model.spike_trains(x, record=self.loss == 'time_avg', detach=False)
+        trains, out = spike_trains(model, x, record=self.loss == 'time_avg', detach=False)
         mse = F.mse_loss(out, x) if self.loss == 'final' else F.mse_loss(out.mems, x.expand_as(out.mems))
         return mse + self.weight * spike_fraction(model, trains)
+
+# %% ../nbs/25_ops.ipynb #a5e90002
+def report(model:nn.Module, # an `SAE` or `FastSAE`
+           test:ImageSet,
+           train:ImageSet|None=None, # when given, fit and score the baselines on it
+           steps:tuple|None=None, # when given, also a `steps_sweep` over these numbers of steps
+           bs:int=500) -> dict:
+    "Quality, per-step MSE, firing rates, latent stats, operations and energy of `model` on all of `test`, JSON-ready"
+    r = dict(model_config=dict(model.config), quality=quality(model, test, bs),
+             per_step_mse=per_step_mse(model, test, bs), firing_rates=firing_rates(model, test, bs),
+             latent=latent_stats(model, test, bs))
+    if train is not None:
+        r['baselines'] = baselines(train, test, model.config['latent_dim'], bs)
+    if steps is not None:
+        r['steps_sweep'] = steps_sweep(model, test, steps, bs)
+    ops = count_ops(model, test, bs)
+    return r | dict(operations=ops, energy=energy(ops))

@@ -32,7 +32,7 @@ def sweep_table(stage:dict # one stage of `measured('sweep')`: its `records`, ea
 
 # %% ../nbs/06_recipes.ipynb #b774a82f
 PRESETS = MappingProxyType({
-    'tutorial': TrainConfig(), # the tutorial's recipe: on the sample it does not learn
+    'tutorial': TrainConfig(), # the original recipe: on the sample it does not learn
     'better': TrainConfig(lr=1e-3, schedule='cosine', out_init=0.1, readout='sum', epochs=20), # first shipped
     'best': TrainConfig(batch_size=50, lr=3e-3, schedule='cosine', out_init=0.1, out_bias='zero',
                         readout='sum', double_lif=False, epochs=20), # what this sweep found

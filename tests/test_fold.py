@@ -2,6 +2,7 @@
 
 import pytest, torch, torch.nn as nn
 from spiking_sae.datasets import get_data
+from spiking_sae.codes import spike_trains
 from spiking_sae.fast import fold_batchnorm
 from spiking_sae.engines import pretrained
 from spiking_sae.model import SAE
@@ -14,7 +15,7 @@ def test_folded_fires_the_same_spikes_in_float64():
     assert not any(isinstance(m, nn.BatchNorm2d) for m in folded.modules())
     assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())  # the original is left as it was
     with torch.no_grad():
-        (ta, oa), (tb, ob) = model.spike_trains(x), folded.spike_trains(x)
+        (ta, oa), (tb, ob) = spike_trains(model, x), spike_trains(folded, x)
     assert sum(int(v.sum()) for v in ta.values()) > 0
     for k in ta:
         assert torch.equal(ta[k], tb[k]), k
@@ -26,7 +27,7 @@ def test_the_step_by_step_engine_runs_a_folded_model():
     model = pretrained('mnist-sample', engine='reference')
     x = get_data('sample')[1].x[:200]
     with torch.no_grad():
-        (ta, oa), (tb, ob) = model.spike_trains(x), fold_batchnorm(model).spike_trains(x)
+        (ta, oa), (tb, ob) = spike_trains(model, x), spike_trains(fold_batchnorm(model), x)
     flips, total = sum(int((ta[k] != tb[k]).sum()) for k in ta), sum(v.numel() for v in ta.values())
     assert flips < 1e-4 * total
     mse = [float(((o - x) ** 2).mean()) for o in (oa, ob)]

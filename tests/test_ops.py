@@ -4,6 +4,7 @@ import pytest, torch, torch.nn as nn
 import snntorch as snn
 from spiking_sae.config import TrainConfig, UsageError
 from spiking_sae.datasets import get_data
+from spiking_sae.codes import spike_trains
 from spiking_sae.fast import FastSAE
 from spiking_sae.model import SAE
 from spiking_sae.ops import Synapse, SpikePenalty, count_ops, fan_out, spike_fraction, synapses
@@ -77,7 +78,7 @@ def small():
 def test_count_ops_is_brute_force(small):
     model, data = small
     ops = count_ops(model, data, bs=16)  # batches that do not divide the images: the sum must not care
-    trains, _ = model.spike_trains(data.x)
+    trains, _ = spike_trains(model, data.x)
     byname = {lay['layer']: lay for lay in ops['layers']}
     total = 0.0
     for s in synapses(model):
@@ -114,7 +115,7 @@ def test_penalty_is_the_loss_at_zero_and_trains_fewer_spikes():
         for _ in range(8):
             t.step(x)
         with torch.no_grad():
-            trains, _ = t.run.model.eval().spike_trains(x)
+            trains, _ = spike_trains(t.run.model.eval(), x)
         fractions[w] = spike_fraction(t.run.model, trains).item()
     assert fractions[10.0] < 0.9 * fractions[0.0], fractions  # 0.060 against 0.070 on the CPU that wrote this
 

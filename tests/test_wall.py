@@ -70,7 +70,7 @@ BORROWED = {  # names the Tutorial uses before (or without) the chapter that def
     'check_arch': "the model refuses an impossible size when it is built, said in one sentence in The encoder",
     'check_input': "the model checks its input batch first, said in one sentence in The model, shown in Options",
     'PretrainedIO': "gives `SAE` its `save_pretrained` and `from_pretrained`, said in one sentence in The model",
-    'SpikeCodes': "gives `SAE` its `spike_trains`, `encode_spikes` and `decode_spikes`, said in the same sentence",
+    'spike_trains': "every hidden layer's spikes from one forward pass, said in one sentence in The model",
     'from_pretrained': "loads the shipped weights where the Tutorial needs a trained model",
     'FastSAE': "the same model, faster, where the Tutorial trains many models",
     'get_device': "the device `fit` puts a model on (the GPU when there is one), in one sentence in Training",
