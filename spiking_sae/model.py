@@ -67,7 +67,7 @@ class SAE(PretrainedIO, nn.Module):
         if len(spikes) == 0:
             raise ValueError("decode_spikes needs spike trains of at least one time step, (T, B, latent_dim)")
         self.reset()
-        spikes = spikes.to(self.linearNet[0].weight.dtype) # as `spiking-sae encode` saves them: uint8
+        spikes = spikes.to(self.linearNet[0].weight.dtype) # 0s and 1s of any dtype, the weights' dtype
         mems = torch.stack([self.decoder(self.linearNet(s)[0])[1] for s in spikes])
         return mems if record else mems[-1]
 
