@@ -102,10 +102,11 @@ class FastSAE(SAE):
         deconv, out = self.decoder.out_conv, self.decoder.out_lif
         h, layers = x, self.layers()
         if last is not None: # the layers up to `last`, a hidden `Leaky` layer (before the output's deconvolution)
-            hidden = [m for _, m in layers][:[m for _, m in layers].index(deconv)]
-            if not (isinstance(last, snn.Leaky) and any(m is last for m in hidden)):
+            modules = [m for _, m in layers]
+            hidden = modules[:modules.index(deconv)] # a module equals itself only: `in` and `index` find `last`
+            if not isinstance(last, snn.Leaky) or last not in hidden:
                 raise ValueError(f"last={type(last).__name__}: not a hidden Leaky layer of this model")
-            layers = layers[:next(i for i, m in enumerate(hidden) if m is last) + 1]
+            layers = layers[:hidden.index(last) + 1]
         for name, m in layers:
             if m is deconv:
                 break
